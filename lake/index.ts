@@ -1,0 +1,10 @@
+export { createLakeEngine } from './engine';
+export type { LakeEngine, Row, QueryResult, EngineOptions } from './engine';
+export * from './reader';
+export * from './layout';
+export * from './cursor';
+export { normalizeWhere, opsFor, SCALAR_OPS, LIST_OPS } from './where';
+export type { WhereNode, WhereInput } from './where';
+export { whereToSql } from './where-to-sql';
+export { Params } from './sql';
+export { ensureSampleLake, writeSampleLake } from './sample';

@@ -1,0 +1,171 @@
+// End-to-end checks of tools/dev-cluster with real clients: kafkajs produces, kcat (librdkafka) reads back.
+// Each test owns its cluster, topic and producers and disposes of them in t.after, so order does not matter.
+import { before, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel, Partitioners, type Message, type Producer, type RetryOptions } from 'kafkajs';
+import { startDevCluster, type DevCluster } from '../../tools/dev-cluster';
+
+const run = promisify(execFile);
+// Compiled to <repo>/dist/tests/tools.
+const repoRoot = path.resolve(__dirname, '..', '..', '..');
+const PRODUCE = 0; // Kafka ApiKey of Produce requests
+const NOT_LEADER_FOR_PARTITION = 6;
+
+/** `"partition offset"` → value: what produce acks promised and what a reader must find. */
+type Log = Map<string, string>;
+
+before(async () => {
+  // A no-op when the binary is up to date; makes the test file runnable on its own after a fresh clone.
+  await run('bash', [path.join(repoRoot, 'tools', 'dev-cluster', 'build.sh')]);
+});
+
+async function cluster(t: TestContext, brokers: number, partitions: number): Promise<{ dc: DevCluster; topic: string }> {
+  const topic = `dc-test-${randomUUID().slice(0, 8)}`;
+  const dc = await startDevCluster({ brokers, topics: { [topic]: partitions } });
+  t.after(() => dc.stop());
+  return { dc, topic };
+}
+
+async function producer(t: TestContext, dc: DevCluster, retry: RetryOptions): Promise<Producer> {
+  // Short network timeouts: every peer is on loopback, and a down broker should fail fast, not in 30 s.
+  const kafka = new Kafka({ brokers: dc.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, requestTimeout: 5_000 });
+  const p = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, retry });
+  await p.connect();
+  t.after(() => p.disconnect());
+  return p;
+}
+
+function messages(topic: string, from: number, count: number, partitions: number): Message[] {
+  return Array.from({ length: count }, (_, k) => {
+    const id = from + k;
+    return { partition: id % partitions, value: JSON.stringify({ id, topic, kind: 'dev-cluster-test', payload: 'x'.repeat(40) }) };
+  });
+}
+
+/** Sends one batch and records where the acks say each message landed (baseOffset + rank within its partition). */
+async function sendTracked(p: Producer, topic: string, batch: Message[], log: Log): Promise<void> {
+  const acks = await p.send({ topic, messages: batch });
+  const base = new Map(acks.map((a) => [a.partition, BigInt(a.baseOffset ?? '-1')]));
+  const rank = new Map<number, bigint>();
+  for (const m of batch) {
+    const partition = m.partition as number;
+    const offset = base.get(partition);
+    assert.ok(offset !== undefined && offset >= 0n, `no ack for partition ${partition}`);
+    const r = rank.get(partition) ?? 0n;
+    rank.set(partition, r + 1n);
+    log.set(`${partition} ${offset + r}`, String(m.value));
+  }
+}
+
+/** Reads the whole topic with kcat, an independent (librdkafka) client. */
+async function readWithKcat(dc: DevCluster, topic: string): Promise<Log> {
+  const { stdout } = await run('kcat', ['-b', dc.bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p %o %s\n'], {
+    timeout: 20_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const log: Log = new Map();
+  for (const line of stdout.split('\n')) {
+    if (!line) continue;
+    const [partition, offset] = line.split(' ', 2);
+    const key = `${partition} ${offset}`;
+    assert.ok(!log.has(key), `kcat returned ${key} twice`);
+    log.set(key, line.slice(key.length + 1));
+  }
+  return log;
+}
+
+test('kafkajs produces 2,000 messages to 3 brokers and kcat reads back exactly the acked offsets', async (t) => {
+  const { dc, topic } = await cluster(t, 3, 3);
+  assert.equal(dc.brokers.length, 3);
+  for (const b of dc.brokers) assert.match(b, /^127\.0\.0\.1:\d+$/);
+  const p = await producer(t, dc, { retries: 3 });
+
+  const sent: Log = new Map();
+  for (let from = 0; from < 2_000; from += 200) await sendTracked(p, topic, messages(topic, from, 200, 3), sent);
+  assert.equal(sent.size, 2_000);
+
+  const read = await readWithKcat(dc, topic);
+  assert.deepEqual(read, sent);
+  for (const partition of [0, 1, 2]) {
+    const offsets = [...read.keys()].filter((k) => k.startsWith(`${partition} `)).map((k) => Number(k.split(' ')[1]));
+    assert.equal(Math.max(...offsets) + 1, offsets.length, `partition ${partition} offsets are dense from 0`);
+  }
+});
+
+test('a downed broker fails or stalls produce until it is back; injected Produce errors are retried without duplicates', async (t) => {
+  const { dc, topic } = await cluster(t, 3, 3);
+  // Leaders are spread at random on creation; pin them so that broker 1 leads partition 0 and nothing else.
+  for (const partition of [0, 1, 2]) await dc.setLeader(topic, partition, partition + 1);
+  const impatient = await producer(t, dc, { retries: 1, initialRetryTime: 100 });
+  const patient = await producer(t, dc, { retries: 10, initialRetryTime: 100, maxRetryTime: 500 });
+  const sent: Log = new Map();
+  await sendTracked(impatient, topic, messages(topic, 0, 3, 3), sent);
+
+  await dc.brokerDown(1);
+  await assert.rejects(impatient.send({ topic, messages: [{ partition: 0, value: 'lost-while-down' }] }), /ECONNREFUSED|Connection/);
+  // Partitions led by the other brokers keep working (retries: metadata requests may still pick broker 1 first).
+  await sendTracked(patient, topic, [{ partition: 1, value: 'p1-while-down' }, { partition: 2, value: 'p2-while-down' }], sent);
+
+  const started = Date.now();
+  const pending = sendTracked(patient, topic, [{ partition: 0, value: 'retried-until-up' }], sent);
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  await dc.brokerUp(1);
+  await pending;
+  assert.ok(Date.now() - started >= 600, 'the send only completed once the broker was back');
+  await sendTracked(patient, topic, [{ partition: 0, value: 'after-up' }], sent);
+
+  // One injected error and no retries: the error reaches the caller, so injection really happens.
+  await dc.pushRequestErrors(PRODUCE, 1, NOT_LEADER_FOR_PARTITION);
+  const noRetry = await producer(t, dc, { retries: 0 });
+  await assert.rejects(noRetry.send({ topic, messages: [{ partition: 0, value: 'rejected-by-injection' }] }), (err: Error & { cause?: { type?: string } }) => {
+    assert.equal(err.cause?.type ?? (err as { type?: string }).type, 'NOT_LEADER_FOR_PARTITION');
+    return true;
+  });
+  // Three injected errors against a batch spread over three brokers: retries must deliver each message once.
+  await dc.pushRequestErrors(PRODUCE, 3, NOT_LEADER_FOR_PARTITION);
+  await sendTracked(patient, topic, messages(topic, 100, 300, 3), sent);
+
+  assert.deepEqual(await readWithKcat(dc, topic), sent);
+});
+
+test('moving partition leaders is visible in metadata and produce keeps working', async (t) => {
+  const { dc, topic } = await cluster(t, 3, 3);
+  const kafka = new Kafka({ brokers: dc.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, requestTimeout: 5_000 });
+  const admin = kafka.admin();
+  await admin.connect();
+  t.after(() => admin.disconnect());
+  const leaders = async (): Promise<number[]> => {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    return topics[0].partitions.sort((a, b) => a.partitionId - b.partitionId).map((p) => p.leader);
+  };
+  const p = await producer(t, dc, { retries: 5, initialRetryTime: 100 });
+  const sent: Log = new Map();
+  await sendTracked(p, topic, messages(topic, 0, 300, 3), sent);
+
+  const initial = await leaders();
+  const after = initial.map((id) => (id % 3) + 1); // every partition moves to another broker
+  for (const [partition, id] of after.entries()) await dc.setLeader(topic, partition, id);
+  assert.deepEqual(await leaders(), after);
+
+  // The producer's metadata is stale now: it must follow NOT_LEADER replies to the new leaders.
+  await sendTracked(p, topic, messages(topic, 300, 300, 3), sent);
+  assert.deepEqual(await readWithKcat(dc, topic), sent);
+});
+
+test('wrapper: ERR replies and bad arguments reject, stop is idempotent, a missing binary fails clearly', async (t) => {
+  const { dc, topic } = await cluster(t, 1, 1);
+  await assert.rejects(dc.brokerDown(7), /down 7: BROKER_NOT_AVAILABLE/);
+  await assert.rejects(dc.createTopic(topic, 2), /TOPIC_ALREADY_EXISTS/);
+  await assert.rejects(dc.createTopic('bad name', 1), /invalid topic name/);
+  await assert.rejects(dc.command('no-such-command'), /bad command/);
+  await assert.rejects(dc.command('up 1\nup 1'), /one non-empty line/);
+  assert.match(await dc.command('rtt 1 0'), /^OK rtt 1 0$/); // the queue still works after errors
+  await Promise.all([dc.stop(), dc.stop()]);
+  await assert.rejects(dc.brokerUp(1), /exited/);
+
+  await assert.rejects(startDevCluster({ binary: path.join(repoRoot, 'tools', 'bin', 'no-such-binary') }), /cannot run .*build\.sh/);
+});
