@@ -1,0 +1,137 @@
+// One resolver class per dataset, made at runtime: <dataset>, <dataset>Connection, <dataset>Aggregate and relations.
+// Thin: reads the selection for projection pushdown, hands arguments to lake/, batches relations with DataLoader.
+
+import DataLoader from 'dataloader';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, Info, Int, Query, Resolver, Root, Arg as ArgDecorator } from 'type-graphql';
+import type { Catalog, Dataset, RelationDef } from '../config';
+import type { AggregateArgs, OrderByInput, Record_, Selection, TimeUnit } from '../lake';
+import type { DatasetTypes } from '../schema/types';
+import { shared } from '../schema/types';
+import type { GatewayContext } from './context';
+import { childFields, fieldsOf } from './selection';
+
+type Method = (...args: never[]) => unknown;
+
+/** Columns to read for a node of `ds`: selected fields, relation join keys, and _meta. */
+export function selectionFor(ds: Dataset, fields: Map<string, unknown>): Selection {
+  const cols = new Set<string>();
+  for (const name of fields.keys()) if (ds.fieldMap.has(name)) cols.add(name);
+  for (const rel of ds.relations) if (fields.has(rel.name)) for (const [local] of rel.on) cols.add(local);
+  return { fields: [...cols], meta: fields.has('_meta') };
+}
+
+function define(cls: { prototype: object }, name: string, fn: Method): PropertyDescriptor {
+  Object.defineProperty(cls.prototype, name, { value: fn, writable: true, configurable: true, enumerable: false });
+  return Object.getOwnPropertyDescriptor(cls.prototype, name)!;
+}
+
+export function createDatasetResolver(ds: Dataset, types: DatasetTypes, typesOf: (dataset: string) => DatasetTypes, catalog: Catalog): Function {
+  const t = ds.typeName;
+  const R = { [`${t}Resolver`]: class {} }[`${t}Resolver`]!;
+  const proto = R.prototype;
+
+  // <dataset>(where, orderBy, limit, offset): [T!]!
+  const list = define(R, 'list', (async (where: object | null, orderBy: OrderByInput | null, limit: number | null, offset: number | null, ctx: GatewayContext, info: GraphQLResolveInfo) => {
+    return ctx.lake.list(ds, { ...selectionFor(ds, childFields(info)), where: where as Record<string, unknown>, orderBy, limit, offset });
+  }) as Method);
+  Arg('where', () => types.Where, { nullable: true })(proto, 'list', 0);
+  Arg('orderBy', () => [types.OrderBy], { nullable: true })(proto, 'list', 1);
+  Arg('limit', () => Int, { nullable: true, description: `default ${catalog.server.limits.defaultLimit}, at most ${catalog.server.limits.maxLimit}` })(proto, 'list', 2);
+  Arg('offset', () => Int, { nullable: true })(proto, 'list', 3);
+  Ctx()(proto, 'list', 4);
+  Info()(proto, 'list', 5);
+  Query(() => [types.Object], { name: ds.name, description: ds.description ?? `Events of dataset "${ds.name}" from the lake` })(proto, 'list', list);
+
+  // <dataset>Connection(where, orderBy, first, after): keyset pages
+  const conn = define(R, 'connection', (async (where: object | null, orderBy: OrderByInput | null, first: number | null, after: string | null, ctx: GatewayContext, info: GraphQLResolveInfo) => {
+    const top = childFields(info);
+    const edges = fieldsOf(top.get('edges'), info);
+    const node = fieldsOf(edges.get('node'), info);
+    const page = await ctx.lake.page(ds, { ...selectionFor(ds, node), where: where as Record<string, unknown>, orderBy, first, after });
+    return { edges: page.edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
+  }) as Method);
+  Arg('where', () => types.Where, { nullable: true })(proto, 'connection', 0);
+  Arg('orderBy', () => [types.OrderBy], { nullable: true })(proto, 'connection', 1);
+  Arg('first', () => Int, { nullable: true })(proto, 'connection', 2);
+  Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page' })(proto, 'connection', 3);
+  Ctx()(proto, 'connection', 4);
+  Info()(proto, 'connection', 5);
+  Query(() => types.Connection, { name: `${ds.name}Connection`, description: `Keyset-paginated ${ds.name}` })(proto, 'connection', conn);
+
+  // <dataset>Aggregate(where, groupBy, timeBucket, limit)
+  const agg = define(R, 'aggregate', (async (
+    where: object | null,
+    groupBy: string[] | null,
+    timeBucket: { unit: TimeUnit; size?: number | null } | null,
+    limit: number | null,
+    ctx: GatewayContext,
+    info: GraphQLResolveInfo,
+  ) => {
+    const top = childFields(info);
+    const names = (k: string) => [...fieldsOf(top.get(k), info).keys()].filter((n) => ds.fieldMap.has(n));
+    const args: AggregateArgs = {
+      where: where as Record<string, unknown>,
+      groupBy,
+      timeBucket,
+      limit,
+      count: top.has('count'),
+      sum: names('sum'),
+      avg: names('avg'),
+      min: names('min'),
+      max: names('max'),
+    };
+    return ctx.lake.aggregate(ds, args);
+  }) as Method);
+  Arg('where', () => types.Where, { nullable: true })(proto, 'aggregate', 0);
+  if (types.FieldEnum) ArgDecorator('groupBy', () => [types.FieldEnum!], { nullable: true })(proto, 'aggregate', 1);
+  else ArgDecorator('groupBy', () => [String], { nullable: true })(proto, 'aggregate', 1);
+  Arg('timeBucket', () => shared().TimeBucket, { nullable: true })(proto, 'aggregate', 2);
+  Arg('limit', () => Int, { nullable: true })(proto, 'aggregate', 3);
+  Ctx()(proto, 'aggregate', 4);
+  Info()(proto, 'aggregate', 5);
+  Query(() => [types.Aggregate], { name: `${ds.name}Aggregate`, description: `Counts, sums, averages, minima and maxima of ${ds.name}` })(proto, 'aggregate', agg);
+
+  for (const rel of ds.relations) addRelation(R, ds, rel, typesOf(rel.dataset), catalog);
+
+  Resolver(() => types.Object)(R);
+  return R;
+}
+
+/** A many-to-one relation: the latest record of the target whose key equals this record's key; one query per level. */
+function addRelation(R: { prototype: object }, ds: Dataset, rel: RelationDef, target: DatasetTypes, catalog: Catalog): void {
+  const targetDs = catalog.datasetMap.get(rel.dataset)!;
+  const method = `relation_${rel.name}`;
+  const localFields = rel.on.map(([l]) => l);
+  const remoteFields = rel.on.map(([, r]) => r);
+  const desc = define(R, method, (async (root: Record_, ctx: GatewayContext, info: GraphQLResolveInfo) => {
+    const keyVals = localFields.map((f) => root[f]);
+    if (keyVals.some((v) => v === null || v === undefined)) return null;
+    const sel = selectionFor(targetDs, childFields(info));
+    const loaderKey = `${ds.name}.${rel.name}|${[...sel.fields].sort().join(',')}|${sel.meta}`;
+    let loader = ctx.loaders.get(loaderKey) as DataLoader<string, Record_ | null> | undefined;
+    if (!loader) {
+      loader = new DataLoader<string, Record_ | null>(async (keys) => {
+        const tuples = keys.map((k) => JSON.parse(k) as unknown[]);
+        const rows = await ctx.lake.lookup(targetDs, remoteFields, tuples, sel);
+        const byKey = new Map(rows.map((r) => [JSON.stringify(remoteFields.map((f) => r[f])), r]));
+        return keys.map((k) => byKey.get(k) ?? null);
+      }, { maxBatchSize: 5000 });
+      ctx.loaders.set(loaderKey, loader as DataLoader<string, unknown>);
+    }
+    return loader.load(JSON.stringify(keyVals));
+  }) as Method);
+  Root()(R.prototype, method, 0);
+  Ctx()(R.prototype, method, 1);
+  Info()(R.prototype, method, 2);
+  FieldResolver(() => target.Object, { name: rel.name, nullable: true, description: `The ${targetDs.typeName} this ${ds.typeName} refers to (latest version)` })(R.prototype, method, desc);
+}
+
+export function createDatasetsResolver(): Function {
+  const R = class DatasetsResolver {};
+  const desc = define(R, 'datasets', (async (ctx: GatewayContext) => Promise.all(ctx.catalog.datasets.map((d) => ctx.lake.info(d)))) as Method);
+  Ctx()(R.prototype, 'datasets', 0);
+  Query(() => [shared().DatasetInfo], { name: 'datasets', description: 'The datasets of the catalog, with lake statistics' })(R.prototype, 'datasets', desc);
+  Resolver()(R);
+  return R;
+}

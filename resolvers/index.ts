@@ -1,0 +1,3 @@
+export { createDatasetResolver, createDatasetsResolver, selectionFor } from './dataset.resolver';
+export { createContext } from './context';
+export type { GatewayContext } from './context';

@@ -1,0 +1,21 @@
+// Catalog → executable GraphQL schema (type-graphql classes made at runtime plus the dataset resolvers).
+// The printed form is sorted so that schema/schema.graphql diffs only when the API really changes.
+
+import 'reflect-metadata';
+import { type GraphQLSchema, printSchema } from "graphql";
+import { buildSchema } from 'type-graphql';
+import type { Catalog } from '../config';
+import { createDatasetResolver, createDatasetsResolver } from '../resolvers';
+import { type DatasetTypes, datasetTypes } from './types';
+
+export async function buildGatewaySchema(catalog: Catalog): Promise<GraphQLSchema> {
+  const types = new Map<string, DatasetTypes>();
+  for (const ds of catalog.datasets) types.set(ds.name, datasetTypes(ds));
+  const typesOf = (name: string) => types.get(name)!;
+  const resolvers = [createDatasetsResolver(), ...catalog.datasets.map((ds) => createDatasetResolver(ds, typesOf(ds.name), typesOf, catalog))];
+  return buildSchema({ resolvers: resolvers as [Function, ...Function[]], validate: false });
+}
+
+export function printGatewaySchema(schema: GraphQLSchema): string {
+  return printSchema(schema) + "\n";
+}

@@ -1,0 +1,2 @@
+export { buildGatewaySchema, printGatewaySchema } from './build';
+export * from './scalars';

@@ -1,0 +1,88 @@
+// Custom scalars of the contract: DateTime (ISO-8601 instant), BigInt (64-bit, serialized as a string), JSON, Date.
+// Parsed values stay strings in canonical form: the lake binds them as text and casts in SQL, so no precision is lost.
+
+import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { GraphQLJSON } from 'graphql-scalars';
+
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?([Zz]|[+-]\d{2}(?::?\d{2})?)$/;
+
+function bad(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+export function parseDateTime(v: unknown): string {
+  if (typeof v !== 'string' || !ISO_INSTANT.test(v) || Number.isNaN(Date.parse(v.replace(/(\.\d{3})\d+/, '$1')))) {
+    throw bad(`DateTime must be an ISO-8601 date-time with a time zone, e.g. "2026-11-21T13:00:00Z"; got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+export const DateTimeScalar = new GraphQLScalarType({
+  name: 'DateTime',
+  description: 'An instant as an ISO-8601 string with a time zone, e.g. "2026-11-21T13:00:00.000Z". Output is always UTC.',
+  serialize(v) {
+    if (v instanceof Date) return v.toISOString();
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number') return new Date(v).toISOString();
+    throw new GraphQLError('DateTime cannot represent this value');
+  },
+  parseValue: parseDateTime,
+  parseLiteral(ast: ValueNode) {
+    if (ast.kind !== Kind.STRING) throw bad('DateTime must be a string');
+    return parseDateTime(ast.value);
+  },
+});
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+export function parseBigInt(v: unknown): string {
+  let b: bigint;
+  if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) b = BigInt(v);
+  else if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
+  else if (typeof v === 'bigint') b = v;
+  else throw bad(`BigInt must be an integer or a string of digits; got ${JSON.stringify(typeof v === 'bigint' ? String(v) : v)}`);
+  if (b < INT64_MIN || b > INT64_MAX) throw bad('BigInt is outside the 64-bit range');
+  return b.toString();
+}
+
+export const BigIntScalar = new GraphQLScalarType({
+  name: 'BigInt',
+  description: 'A 64-bit integer, serialized as a string of digits (JSON numbers lose precision above 2^53).',
+  serialize(v) {
+    if (typeof v === 'bigint' || typeof v === 'number') return String(v);
+    if (typeof v === 'string') return v;
+    throw new GraphQLError('BigInt cannot represent this value');
+  },
+  parseValue: parseBigInt,
+  parseLiteral(ast) {
+    if (ast.kind === Kind.INT || ast.kind === Kind.STRING) return parseBigInt(ast.kind === Kind.INT ? (Number.isSafeInteger(Number(ast.value)) ? Number(ast.value) : ast.value) : ast.value);
+    throw bad('BigInt must be an integer or a string of digits');
+  },
+});
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function parseDate(v: unknown): string {
+  if (typeof v !== 'string' || !ISO_DATE.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`)) || new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) !== v) {
+    throw bad(`Date must be a calendar date "YYYY-MM-DD"; got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+export const DateScalar = new GraphQLScalarType({
+  name: 'Date',
+  description: 'A calendar date, "YYYY-MM-DD".',
+  serialize(v) {
+    if (v instanceof Date) return v.toISOString().slice(0, 10);
+    if (typeof v === 'string') return v;
+    throw new GraphQLError('Date cannot represent this value');
+  },
+  parseValue: parseDate,
+  parseLiteral(ast) {
+    if (ast.kind !== Kind.STRING) throw bad('Date must be a string');
+    return parseDate(ast.value);
+  },
+});
+
+export const JSONScalar = GraphQLJSON;
