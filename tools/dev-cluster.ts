@@ -130,10 +130,10 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
   let queue: Promise<unknown> = Promise.resolve();
   let stopping: Promise<void> | undefined;
   function command(cmd: string): Promise<string> {
+    if (stopping) return Promise.reject(new Error(`dev-cluster: ${cmd}: the cluster was stopped`));
     const run = queue.then(async () => {
       if (!cmd.trim() || /[\r\n]/.test(cmd)) throw new Error(`dev-cluster: a command is one non-empty line, got ${JSON.stringify(cmd)}`);
       if (exitError) throw exitError;
-      if (stopping) throw new Error(`dev-cluster: ${cmd}: the cluster is stopping`);
       const reply = nextLine(commandTimeoutMs, JSON.stringify(cmd));
       child.stdin.write(`${cmd}\n`);
       const line = await reply;
@@ -146,8 +146,10 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
 
   function stop(): Promise<void> {
     stopping ??= (async () => {
+      // Commands issued before stop() still get their replies; a hung one ends at commandTimeoutMs.
+      await queue;
       if (exitError) return;
-      // quit and EOF both end the child cleanly; EOF also covers a child stuck behind a queued command.
+      // quit, then EOF: either alone ends the child cleanly; SIGKILL only if it does not go in time.
       child.stdin.end('quit\n');
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
       await exited;

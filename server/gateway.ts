@@ -1,0 +1,289 @@
+// The gateway process: Node's HTTP server carrying Apollo Server (POST/GET /graphql), graphql-ws on the same path,
+// GraphiQL for browsers, /healthz, /readyz and /metrics. stop() drains HTTP and websocket operations, then closes DuckDB.
+
+import { randomUUID } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { GraphQLError, type GraphQLSchema, Kind, type OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import pino, { type Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { Catalog } from '../config';
+import { createLakeEngine, createLakeReader, type LakeEngine, type LakeReader } from '../lake';
+import { createContext, type GatewayContext } from '../resolvers';
+import { buildGatewaySchema } from '../schema';
+import { createErrorFormatter } from './errors';
+import { createGraphiqlHandler } from './graphiql';
+import { MAX_PAYLOAD_BYTES, MAX_TOKENS, limitRules } from './limits';
+import { createMetrics, type GatewayMetrics } from './metrics';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export interface GatewayOptions {
+  catalog: Catalog;
+  logger?: Logger;
+  /** Listen on this port instead of the catalog's (0: any free port). */
+  port?: number;
+  host?: string;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly schema: GraphQLSchema;
+  readonly lake: LakeReader;
+  readonly engine: LakeEngine;
+  readonly metrics: GatewayMetrics;
+  stop(): Promise<void>;
+}
+
+export function createLogger(level = process.env.LAKEGATE_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ level, base: { service: 'lakegate' } });
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const { catalog } = opts;
+  const log = opts.logger ?? createLogger();
+  const engine = await createLakeEngine({ lakePath: catalog.lake.path, threads: catalog.lake.threads || undefined, memoryLimit: catalog.lake.memoryLimit || undefined });
+  const lake = createLakeReader(catalog, engine);
+  const schema = await buildGatewaySchema(catalog);
+  const metrics = createMetrics();
+  const formatError = createErrorFormatter(log);
+  const rules = limitRules(catalog.server.limits);
+  const production = catalog.server.production;
+
+  const httpServer = http.createServer();
+  const wss = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: MAX_PAYLOAD_BYTES });
+
+  const wsServer = useServer<Record<string, unknown>, { requestId?: string }>(
+    {
+      schema,
+      connectionInitWaitTimeout: 5_000,
+      onConnect: (ctx) => {
+        ctx.extra.requestId = randomUUID();
+        metrics.wsConnections.inc({ event: 'open' });
+        return true;
+      },
+      onClose: () => {
+        metrics.wsConnections.inc({ event: 'close' });
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        // Same parse bounds and validation rules (depth, cost, aliases) as HTTP.
+        let document;
+        try {
+          document = parse(payload.query, { maxTokens: MAX_TOKENS });
+        } catch (e) {
+          const err = e as GraphQLError;
+          return [new GraphQLError(err.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const errors = validate(schema, document, [...specifiedRules, ...rules]);
+        if (errors.length > 0) {
+          return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: (e.extensions?.code as string | undefined) ?? 'GRAPHQL_VALIDATION_FAILED' } }));
+        }
+        const requestId = (ctx.extra as { requestId?: string }).requestId ?? randomUUID();
+        return {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: createContext(catalog, lake, requestId),
+        };
+      },
+      onNext: (_ctx, _id, _payload, args, result) => {
+        if (!result.errors?.length) return result;
+        const rid = (args.contextValue as GatewayContext | undefined)?.requestId;
+        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, rid)) as unknown as GraphQLError[] };
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e) as unknown as GraphQLError),
+    },
+    wss,
+  );
+
+  const metricsPlugin: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart() {
+      const started = process.hrtime.bigint();
+      return {
+        async willSendResponse(rc) {
+          const type = rc.operation?.operation ?? 'unknown';
+          metrics.operations.inc({ type, outcome: rc.errors?.length ? 'error' : 'ok' });
+          metrics.operationDuration.observe({ type }, Number(process.hrtime.bigint() - started) / 1e9);
+        },
+      };
+    },
+  };
+
+  const apollo = new ApolloServer<GatewayContext>({
+    schema,
+    csrfPrevention: catalog.server.csrfPrevention,
+    introspection: !production,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: production,
+    validationRules: rules,
+    parseOptions: { maxTokens: MAX_TOKENS },
+    formatError: (formatted, error) => formatError(formatted, error),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), metricsPlugin, {
+      async serverWillStart() {
+        return {
+          async drainServer() {
+            await wsServer.dispose();
+          },
+        };
+      },
+    }],
+  });
+  await apollo.start();
+
+  const graphiql = catalog.server.graphiql ? createGraphiqlHandler({ endpointPath: GRAPHQL_PATH, title: 'lakegate' }) : null;
+
+  async function handleGraphql(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      res.writeHead(405, { allow: 'GET, POST', 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'method not allowed', extensions: { code: 'BAD_REQUEST' } }] }));
+      return;
+    }
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    let body: unknown = undefined;
+    if (req.method === 'POST') {
+      const raw = await readBody(req, MAX_PAYLOAD_BYTES);
+      if (raw === null) {
+        res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: `request body larger than ${MAX_PAYLOAD_BYTES} bytes`, extensions: { code: 'LIMIT_EXCEEDED' } }] }));
+        return;
+      }
+      const ctype = headers.get('content-type') ?? '';
+      if (/^application\/(graphql-response\+)?json\b/i.test(ctype) || ctype === '') {
+        try {
+          body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
+        } catch {
+          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] }));
+          return;
+        }
+      } else body = raw.toString('utf8');
+    }
+    const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : null) ?? randomUUID();
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
+      context: async () => createContext(catalog, lake, requestId),
+    });
+    const out: Record<string, string> = { 'x-request-id': requestId, vary: 'Accept' };
+    for (const [k, v] of result.headers) out[k] = v;
+    res.writeHead(result.status ?? 200, out);
+    if (result.body.kind === 'complete') res.end(result.body.string);
+    else {
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  async function readiness(): Promise<{ ready: boolean; checks: Record<string, string> }> {
+    const checks: Record<string, string> = {};
+    try {
+      await fsp.access(catalog.lake.path);
+      await engine.query('SELECT 1', [], { timeoutMs: 2_000 });
+      checks.lake = 'ok';
+    } catch (e) {
+      checks.lake = `down: ${(e as Error).message}`;
+    }
+    return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
+  }
+
+  httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let route = 'other';
+    res.on('finish', () => metrics.httpDuration.observe({ method: req.method ?? '', route, status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9));
+    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+    (async () => {
+      if (url.pathname === GRAPHQL_PATH || url.pathname.startsWith(`${GRAPHQL_PATH}/`)) {
+        route = 'graphql';
+        if (graphiql && graphiql(req, res)) {
+          route = 'graphiql';
+          return;
+        }
+        if (url.pathname !== GRAPHQL_PATH) return json(404, { error: 'not found' });
+        return handleGraphql(req, res, url);
+      }
+      if (url.pathname === '/healthz') {
+        route = 'healthz';
+        return json(200, { status: 'ok' });
+      }
+      if (url.pathname === '/readyz') {
+        route = 'readyz';
+        const r = await readiness();
+        return json(r.ready ? 200 : 503, r);
+      }
+      if (url.pathname === '/metrics') {
+        route = 'metrics';
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+        return;
+      }
+      if (url.pathname === '/' && req.method === 'GET') {
+        res.writeHead(302, { location: GRAPHQL_PATH }).end();
+        return;
+      }
+      json(404, { error: 'not found' });
+    })().catch((err) => {
+      log.error({ err }, 'request failed');
+      if (!res.headersSent) json(500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.destroy();
+    });
+  });
+
+  const port = opts.port ?? catalog.server.port;
+  const host = opts.host ?? catalog.server.host;
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = httpServer.address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${shownHost}:${addr.port}${GRAPHQL_PATH}`;
+  log.info({ url }, 'lakegate is serving');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url,
+    wsUrl: url.replace(/^http/, 'ws'),
+    port: addr.port,
+    schema,
+    lake,
+    engine,
+    metrics,
+    stop() {
+      stopping ??= (async () => {
+        await apollo.stop();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        engine.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Read a request body, or null if it is larger than `max` bytes. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) over = true;
+      else if (!over) chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function operationTypeOf(doc: { definitions: readonly { kind: string }[] }): string {
+  const op = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode | undefined;
+  return op?.operation ?? 'unknown';
+}
