@@ -8,7 +8,7 @@ import { encodeEventCursor, encodePageCursor, decodePageCursor } from './cursor'
 import type { LakeEngine, Row } from './engine';
 import { type DataFile, listDataFiles } from './layout';
 import { Params, duckFieldType, duckType, ident } from './sql';
-import { type WhereInput, normalizeWhere } from './where';
+import { type WhereInput, type WhereNode, normalizeWhere } from './where';
 import { partitionPruningSql, toParamText, whereToSql } from './where-to-sql';
 
 export const SORT_ORDERS = ['ASC', 'DESC', 'ASC_NULLS_FIRST', 'DESC_NULLS_LAST'] as const;
@@ -113,6 +113,32 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
   const limits = catalog.server.limits;
   const schemaCache = new Map<string, Map<string, string>>();
   const infoCache = new Map<string, { sig: string; rows: string; last: string | null }>();
+  const statsCache = new Map<string, FileStats>();
+
+  /** Per-file min/max of string and numeric columns from the Parquet footers, cached by path, size and mtime. */
+  async function statsOf(files: DataFile[]): Promise<FileStats[]> {
+    const key = (f: DataFile) => `${f.path}\u0000${f.bytes}\u0000${f.mtimeMs}`;
+    const missing = files.filter((f) => !statsCache.has(key(f)));
+    if (missing.length > 0) {
+      const p = new Params();
+      const res = await engine.query(
+        `SELECT file_name AS f, path_in_schema AS c, type AS t, bool_and(stats_min IS NOT NULL AND stats_max IS NOT NULL) AS complete,
+           min(stats_min) AS smin, max(stats_max) AS smax,
+           min(TRY_CAST(stats_min AS DOUBLE)) AS nmin, max(TRY_CAST(stats_max AS DOUBLE)) AS nmax
+         FROM parquet_metadata(${p.rawList(missing.map((f) => f.path))}) GROUP BY ALL`,
+        p.values,
+      );
+      const byFile = new Map<string, FileStats>(missing.map((f) => [f.path, new Map()]));
+      for (const r of res.rows) {
+        if (!r.complete) continue;
+        const numeric = /INT|DOUBLE|FLOAT/.test(String(r.t));
+        byFile.get(String(r.f))?.set(String(r.c), numeric ? { kind: 'number', min: Number(r.nmin), max: Number(r.nmax) } : { kind: 'string', min: String(r.smin), max: String(r.smax) });
+      }
+      if (statsCache.size > 100_000) statsCache.clear();
+      for (const f of missing) statsCache.set(key(f), byFile.get(f.path)!);
+    }
+    return files.map((f) => statsCache.get(key(f))!);
+  }
 
   const run = (sql: string, p: Params) => engine.query(sql, p.values, { timeoutMs: limits.queryTimeoutMs });
 
@@ -133,8 +159,16 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
    * A relation with exactly the catalog's columns (plus meta and partition columns), whatever the files hold:
    * columns that older files lack read as NULL, and an empty dataset is an empty relation of the right types.
    */
-  async function source(ds: Dataset, p: Params): Promise<{ sql: string; files: DataFile[] }> {
-    const files = await listDataFiles(engine.lakePath, ds);
+  async function source(ds: Dataset, p: Params, where?: WhereNode): Promise<{ sql: string; files: DataFile[] }> {
+    let files = await listDataFiles(engine.lakePath, ds);
+    if (where && files.length > 1) {
+      // Data skipping: drop files whose footer min/max rule out a top-level condition (as Iceberg manifests do).
+      const checks = skippingChecks(where);
+      if (checks.length > 0) {
+        const stats = await statsOf(files);
+        files = files.filter((_, i) => checks.every((c) => c(stats[i]!)));
+      }
+    }
     const wanted: Array<[string, string]> = [
       ...ds.fields.map((f) => [f.name, duckFieldType(f)] as [string, string]),
       ...META_COLUMNS.map(([n, t]) => [n, t] as [string, string]),
@@ -179,19 +213,18 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
     return [...cols];
   }
 
-  function filterSql(ds: Dataset, where: WhereInput | null | undefined, p: Params): string {
-    const node = normalizeWhere(ds, where);
+  function filterSql(ds: Dataset, node: WhereNode, p: Params): string {
     return [whereToSql(node, p), ...partitionPruningSql(ds, node, p)].join(' AND ');
   }
 
-  function listSql(ds: Dataset, args: ListArgs, p: Params, src: string): string {
+  function listSql(ds: Dataset, args: ListArgs, node: WhereNode, p: Params, src: string): string {
     const limit = checkLimit(args.limit, 'limit');
     const offset = args.offset ?? 0;
     if (!Number.isInteger(offset) || offset < 0) throw badInput('offset must be a non-negative integer');
     const keys = orderKeys(ds, args.orderBy);
     const cols = selectList(ds, args);
     return (
-      `SELECT ${cols.length ? cols.join(', ') : '1 AS "__none"'} FROM ${src} WHERE ${filterSql(ds, args.where, p)} ` +
+      `SELECT ${cols.length ? cols.join(', ') : '1 AS "__none"'} FROM ${src} WHERE ${filterSql(ds, node, p)} ` +
       `ORDER BY ${[...keys.map((k) => `${ident(k.field.name)} ${k.sql}`), '"_partition" ASC', '"_offset" ASC'].join(', ')} ` +
       `LIMIT ${p.scalar(String(limit), 'BIGINT')} OFFSET ${p.scalar(String(offset), 'BIGINT')}`
     );
@@ -200,15 +233,17 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
   return {
     async list(ds, args) {
       const p = new Params();
-      const { sql: src } = await source(ds, p);
-      const res = await run(listSql(ds, args, p, src), p);
+      const node = normalizeWhere(ds, args.where);
+      const { sql: src } = await source(ds, p, node);
+      const res = await run(listSql(ds, args, node, p, src), p);
       return res.rows.map((r) => toRecord(ds, r, args));
     },
 
     async explainList(ds, args) {
       const p = new Params();
+      const node = normalizeWhere(ds, args.where);
       const { sql: src } = await source(ds, p);
-      const res = await engine.query(`EXPLAIN ${listSql(ds, args, p, src)}`, p.values);
+      const res = await engine.query(`EXPLAIN ${listSql(ds, args, node, p, src)}`, p.values);
       return res.rows.map((r) => String(r.explain_value ?? Object.values(r)[1])).join('\n');
     },
 
@@ -217,8 +252,9 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
       const keys = orderKeys(ds, args.orderBy);
       const signature = keys.map((k) => `${k.field.name}:${k.order}`).join(',');
       const p = new Params();
-      const { sql: src } = await source(ds, p);
-      const conds = [filterSql(ds, args.where, p)];
+      const node = normalizeWhere(ds, args.where);
+      const { sql: src } = await source(ds, p, node);
+      const conds = [filterSql(ds, node, p)];
       if (args.after !== undefined && args.after !== null) {
         const c = decodePageCursor(args.after, signature, keys.length);
         conds.push(afterPredicate(keys, c.k, c.p, c.o, p));
@@ -246,7 +282,8 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
     async aggregate(ds, args) {
       const limit = checkLimit(args.limit, 'limit');
       const p = new Params();
-      const { sql: src } = await source(ds, p);
+      const node = normalizeWhere(ds, args.where);
+      const { sql: src } = await source(ds, p, node);
       const select: string[] = [];
       const groupAliases: string[] = [];
       if (args.timeBucket) {
@@ -278,7 +315,7 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
       measure('max', args.max);
       if (select.length === 0) select.push('count(*) AS "__count"');
       const sql =
-        `SELECT ${select.join(', ')} FROM ${src} WHERE ${filterSql(ds, args.where, p)}` +
+        `SELECT ${select.join(', ')} FROM ${src} WHERE ${filterSql(ds, node, p)}` +
         (groupAliases.length ? ` GROUP BY ${groupAliases.join(', ')} ORDER BY ${groupAliases.map((a) => `${a} ASC NULLS LAST`).join(', ')}` : '') +
         ` LIMIT ${p.scalar(String(limit), 'BIGINT')}`;
       const res = await run(sql, p);
@@ -486,4 +523,57 @@ function toRecord(ds: Dataset, r: Row, sel: Selection): Record_ {
     };
   }
   return out;
+}
+
+type ColumnStats = { kind: 'string'; min: string; max: string } | { kind: 'number'; min: number; max: number };
+type FileStats = Map<string, ColumnStats>;
+
+/**
+ * File-skipping checks implied by the top-level AND conditions of a where tree. A check returns false only when the
+ * file's min/max prove no row can match; a file without stats for the column is always kept.
+ */
+function skippingChecks(node: WhereNode): Array<(s: FileStats) => boolean> {
+  const checks: Array<(s: FileStats) => boolean> = [];
+  const visit = (n: WhereNode): void => {
+    if (n.kind === 'and') return n.items.forEach(visit);
+    if (n.kind !== 'leaf' || n.field.list) return;
+    const f = n.field;
+    const kind = f.type === 'string' ? 'string' : f.type === 'int' || f.type === 'float' ? 'number' : null;
+    if (!kind) return;
+    // Strings compare as UTF-8 bytes, as DuckDB and Parquet statistics do (JS `<` compares UTF-16 units).
+    const cmp = (a: string | number, b: string | number): number =>
+      typeof a === 'number' ? (a < (b as number) ? -1 : a > (b as number) ? 1 : 0) : Buffer.compare(Buffer.from(a), Buffer.from(b as string));
+    const val = (v: unknown): string | number => (kind === 'number' ? Number(v) : String(v));
+    const keep = (s: FileStats, pred: (min: string | number, max: string | number) => boolean) => {
+      const st = s.get(f.name);
+      return !st || st.kind !== kind || Number.isNaN(st.min) || Number.isNaN(st.max) || pred(st.min, st.max);
+    };
+    const inRange = (v: string | number, min: string | number, max: string | number) => cmp(min, v) <= 0 && cmp(v, max) <= 0;
+    switch (n.op) {
+      case 'eq': {
+        const v = val(n.value);
+        checks.push((s) => keep(s, (min, max) => inRange(v, min, max)));
+        break;
+      }
+      case 'in': {
+        const vs = (n.value as unknown[]).map(val);
+        checks.push((s) => keep(s, (min, max) => vs.some((v) => inRange(v, min, max))));
+        break;
+      }
+      case 'gt':
+      case 'gte': {
+        const v = val(n.value);
+        checks.push((s) => keep(s, (_min, max) => (n.op === 'gt' ? cmp(max, v) > 0 : cmp(max, v) >= 0)));
+        break;
+      }
+      case 'lt':
+      case 'lte': {
+        const v = val(n.value);
+        checks.push((s) => keep(s, (min) => (n.op === 'lt' ? cmp(min, v) < 0 : cmp(min, v) <= 0)));
+        break;
+      }
+    }
+  };
+  visit(node);
+  return checks;
 }

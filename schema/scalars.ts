@@ -4,17 +4,25 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?([Zz]|[+-]\d{2}(?::?\d{2})?)$/;
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?([Zz]|[+-]\d{2}(?::?\d{2})?)$/;
 
 function bad(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
+/** Validate and normalize to "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)", a form DuckDB and Date both read. */
 export function parseDateTime(v: unknown): string {
-  if (typeof v !== 'string' || !ISO_INSTANT.test(v) || Number.isNaN(Date.parse(v.replace(/(\.\d{3})\d+/, '$1')))) {
-    throw bad(`DateTime must be an ISO-8601 date-time with a time zone, e.g. "2026-11-21T13:00:00Z"; got ${JSON.stringify(v)}`);
-  }
-  return v;
+  const m = typeof v === 'string' ? ISO_INSTANT.exec(v) : null;
+  const fail = () => bad(`DateTime must be an ISO-8601 date-time with a time zone, e.g. "2026-11-21T13:00:00Z"; got ${JSON.stringify(v)}`);
+  if (!m) throw fail();
+  const [, y, mo, d, h, mi, s = '00', frac = '', tzRaw] = m;
+  const tz = tzRaw!.toUpperCase() === 'Z' ? 'Z' : `${tzRaw!.slice(0, 3)}:${tzRaw!.length > 3 ? tzRaw!.slice(-2) : '00'}`;
+  const out = `${y}-${mo}-${d}T${h}:${mi}:${s}${frac}${tz}`;
+  const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${frac.slice(0, 4)}${tz}`);
+  // Date.parse rolls 2026-02-31 over to March; compare the calendar fields to refuse it.
+  const daysInMonth = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
+  if (Number.isNaN(ms) || Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > daysInMonth || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) throw fail();
+  return out;
 }
 
 export const DateTimeScalar = new GraphQLScalarType({

@@ -33,6 +33,7 @@ export function createErrorFormatter(log: Logger) {
       }
       return { ...base, message: original.message, extensions: { code: original.code, ...(original.details ?? {}) } };
     }
+    if (formatted.extensions?.limitExceeded === true) return { ...base, message: formatted.message, extensions: { code: 'LIMIT_EXCEEDED' } };
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PASS_CODES.has(code) && !(original instanceof Error && !(original instanceof GraphQLError))) {
       return { ...base, message: formatted.message, extensions: { code } };

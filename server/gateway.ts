@@ -18,7 +18,7 @@ import { createContext, type GatewayContext } from '../resolvers';
 import { buildGatewaySchema } from '../schema';
 import { createErrorFormatter } from './errors';
 import { createGraphiqlHandler } from './graphiql';
-import { MAX_PAYLOAD_BYTES, MAX_TOKENS, limitRules } from './limits';
+import { MAX_PAYLOAD_BYTES, MAX_TOKENS, costError, limitRules } from './limits';
 import { createMetrics, type GatewayMetrics } from './metrics';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -85,6 +85,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         if (errors.length > 0) {
           return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: (e.extensions?.code as string | undefined) ?? 'GRAPHQL_VALIDATION_FAILED' } }));
         }
+        const tooCostly = costError(schema, document, payload.variables ?? undefined, payload.operationName, catalog.server.limits.maxCost);
+        if (tooCostly) return [tooCostly];
         const requestId = (ctx.extra as { requestId?: string }).requestId ?? randomUUID();
         return {
           schema,
@@ -108,6 +110,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     async requestDidStart() {
       const started = process.hrtime.bigint();
       return {
+        async didResolveOperation(rc) {
+          const err = costError(schema, rc.document, rc.request.variables, rc.operationName, catalog.server.limits.maxCost);
+          if (err) throw err;
+        },
         async willSendResponse(rc) {
           const type = rc.operation?.operation ?? 'unknown';
           metrics.operations.inc({ type, outcome: rc.errors?.length ? 'error' : 'ok' });

@@ -1,11 +1,11 @@
 // Depth, cost, alias and directive limits as GraphQL validation rules, shared by HTTP (Apollo) and websocket operations.
 // A rejected operation gets extensions.code LIMIT_EXCEEDED and never reaches a resolver.
 
-import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
+import { type DocumentNode, GraphQLError, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import { getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import type { Limits } from '../config';
 
 /** Most tokens a document may have (bounds parser work before validation even starts). */
@@ -16,14 +16,29 @@ export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 export function limitRules(limits: Limits): ValidationRule[] {
   const onReject = [
     (ctx: ValidationContext | null, error: GraphQLError) => {
-      ctx?.reportError(new GraphQLError(error.message, { extensions: { code: 'LIMIT_EXCEEDED' } }));
+      // Apollo re-codes validation errors as GRAPHQL_VALIDATION_FAILED; the marker survives and the formatter restores the code.
+      ctx?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code: 'LIMIT_EXCEEDED', limitExceeded: true } }));
     },
   ];
   const common = { propagateOnRejection: false, onReject, exposeLimits: true };
   return [
     maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...common }),
-    costLimitRule({ maxCost: limits.maxCost, ignoreIntrospection: true, ...common }),
     maxAliasesRule({ n: limits.maxAliases, ...common }),
     maxDirectivesRule({ n: 50, ...common }),
   ] as ValidationRule[];
+}
+
+/**
+ * Query cost with the variables known (so a literal and a variable count alike): one point per field selected,
+ * counted through fragments. Rows are bounded separately by the limit cap, so page sizes do not multiply the cost.
+ */
+export function costError(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined | null, maxCost: number): GraphQLError | null {
+  let cost: number;
+  try {
+    cost = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [simpleEstimator({ defaultComplexity: 1 })] });
+  } catch {
+    return null; // variable errors are reported by execution itself, with their own code
+  }
+  if (cost <= maxCost) return null;
+  return new GraphQLError(`query cost ${cost} exceeds the maximum of ${maxCost}`, { extensions: { code: 'LIMIT_EXCEEDED', limitExceeded: true, http: { status: 400 } } });
 }
