@@ -46,40 +46,76 @@ export function datasetRoot(lakePath: string, ds: Dataset): string {
   return path.join(lakePath, ds.name);
 }
 
+interface DirEntry {
+  mtimeMs: number;
+  files: DataFile[];
+  dirs: string[];
+}
+
+/** Directories modified this recently are re-read every time: mtime granularity is coarse (racy-git problem). */
+const RACY_MS = 2_000;
+
 /**
- * Every visible data file of a dataset. Where files overlap in offsets (a compaction output next to the inputs
- * it replaces), the covering file wins, so a reader never counts a row twice.
+ * Lists the visible data files of a dataset. Re-reads only directories whose mtime changed (or changed recently):
+ * data files are immutable under their names, so a directory that did not change still holds the same files.
  */
-export async function listDataFiles(lakePath: string, ds: Dataset): Promise<DataFile[]> {
-  const root = datasetRoot(lakePath, ds);
-  const found: DataFile[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    let entries: import('node:fs').Dirent[];
+export function createFileLister(): (lakePath: string, ds: Dataset) => Promise<DataFile[]> {
+  const cache = new Map<string, DirEntry>();
+  const readDir = async (dir: string): Promise<DirEntry | null> => {
+    let st: import('node:fs').Stats;
     try {
-      entries = await fsp.readdir(dir, { withFileTypes: true });
+      st = await fsp.stat(dir);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        cache.delete(dir);
+        return null;
+      }
       throw e;
     }
+    const hit = cache.get(dir);
+    if (hit && hit.mtimeMs === st.mtimeMs && Date.now() - st.mtimeMs > RACY_MS) return hit;
+    const entries = await fsp.readdir(dir, { withFileTypes: true });
+    const old = new Map((hit?.files ?? []).map((f) => [f.path, f]));
+    const entry: DirEntry = { mtimeMs: st.mtimeMs, files: [], dirs: [] };
     await Promise.all(
       entries.map(async (e) => {
         if (isHidden(e.name)) return;
         const full = path.join(dir, e.name);
-        if (e.isDirectory()) return walk(full);
+        if (e.isDirectory()) return void entry.dirs.push(full);
         if (!e.isFile()) return;
         const parsed = parseDataFileName(e.name);
         if (!parsed) return;
+        const known = old.get(full);
+        if (known) return void entry.files.push(known);
         try {
-          const st = await fsp.stat(full);
-          found.push({ path: full, bytes: st.size, mtimeMs: st.mtimeMs, ...parsed });
+          const fst = await fsp.stat(full);
+          entry.files.push({ path: full, bytes: fst.size, mtimeMs: fst.mtimeMs, ...parsed });
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         }
       }),
     );
+    cache.set(dir, entry);
+    return entry;
   };
-  await walk(root);
-  return dropCovered(found).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return async (lakePath, ds) => {
+    const found: DataFile[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      const entry = await readDir(dir);
+      if (!entry) return;
+      found.push(...entry.files);
+      await Promise.all(entry.dirs.map(walk));
+    };
+    await walk(datasetRoot(lakePath, ds));
+    return dropCovered(found).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  };
+}
+
+const defaultLister = createFileLister();
+
+/** Every visible data file of a dataset; where a wider file covers others' offsets, only it is kept. */
+export function listDataFiles(lakePath: string, ds: Dataset): Promise<DataFile[]> {
+  return defaultLister(lakePath, ds);
 }
 
 /** Keep only files whose offset range is not inside a wider file of the same topic-partition. */

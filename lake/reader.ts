@@ -242,7 +242,7 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
     async explainList(ds, args) {
       const p = new Params();
       const node = normalizeWhere(ds, args.where);
-      const { sql: src } = await source(ds, p);
+      const { sql: src } = await source(ds, p, node);
       const res = await engine.query(`EXPLAIN ${listSql(ds, args, node, p, src)}`, p.values);
       return res.rows.map((r) => String(r.explain_value ?? Object.values(r)[1])).join('\n');
     },

@@ -2,7 +2,7 @@
 // file without newer columns), hidden files, partition pruning and projection pushdown, and `datasets` statistics.
 
 import assert from 'node:assert/strict';
-import { statSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { LakeEngine } from '../../lake';
@@ -68,7 +68,6 @@ describe('relation customer (many-to-one, latest version)', () => {
       return original.call(gw.engine, text, values, opts);
     };
     try {
-      // Variables, not literals: the cost rule prices a literal `first`, which is not what is under test here.
       const q = `query($n: Int) { orders(limit: $n) { id customer { id name } } ordersConnection(first: $n) { edges { node { customer { country } } } } }`;
       await gqlData(gw.url, q, { n: 10 }); // warm caches (file schemas) so both counts below are steady-state
       calls.length = 0;
@@ -144,11 +143,36 @@ describe('hidden files, pruning, projection pushdown, dataset statistics', () =>
     assert.ok(Number(tmp!.n) > 0, 'the hidden file holds rows that would show if read');
     assert.ok(existsSync(path.join(lake.lakePath, 'orders', 'date=2026-11-18', '.orders+0+partial.parquet')));
 
-    const [want] = await lake.sql(`SELECT count(*) AS n, count(DISTINCT id) AS d FROM ${lake.src('orders')}`);
-    const d = await gqlData(gw.url, `{ ordersAggregate { count } orders(limit: 5000) { id } }`);
-    assert.equal(d.ordersAggregate[0].count, String(want!.n));
-    assert.equal(d.orders.length, Number(want!.n));
-    assert.equal(new Set(d.orders.map((o: { id: string }) => o.id)).size, Number(want!.d), 'no duplicate rows');
+    // The fixture's hidden files are also excluded for other reasons (offsets covered by a visible file, a name that
+    // does not parse); add well-named ones with fresh offsets so that only the "_" / "." rule can hide them.
+    const pad = (n: number) => String(n).padStart(20, '0');
+    const extra = [
+      path.join(lake.lakePath, 'orders', '_work', `orders+7+${pad(900000)}+${pad(900009)}.parquet`),
+      path.join(lake.lakePath, 'orders', 'date=2026-11-19', '_inflight', `orders+8+${pad(900000)}+${pad(900009)}.parquet`),
+      path.join(lake.lakePath, 'orders', 'date=2026-11-19', `.orders+9+${pad(900000)}+${pad(900009)}.parquet`),
+      path.join(lake.lakePath, 'orders', 'date=2026-11-20', `_orders+6+${pad(900000)}+${pad(900009)}.parquet`),
+      path.join(lake.lakePath, 'orders', '.staging', 'date=2026-11-20', `orders+5+${pad(900000)}+${pad(900009)}.parquet`),
+    ];
+    try {
+      for (const [i, file] of extra.entries()) {
+        mkdirSync(path.dirname(file), { recursive: true });
+        await lake.sql(`COPY (SELECT * EXCLUDE ("date") REPLACE ('hidden-${i}-' || id AS id, ${5 + i} AS _partition, 900000 + _offset % 10 AS _offset)
+          FROM ${lake.src('orders')} ORDER BY id LIMIT 10) TO '${file}' (FORMAT parquet)`);
+        const [n] = await lake.sql(`SELECT count(*) AS n FROM read_parquet('${file}')`);
+        assert.equal(Number(n!.n), 10, `${file} is a readable Parquet file`);
+      }
+      const [want] = await lake.sql(`SELECT count(*) AS n, count(DISTINCT id) AS d FROM ${lake.src('orders')}`);
+      const d = await gqlData(gw.url, `{ ordersAggregate { count } orders(limit: 5000) { id } datasets { name files rows } }`);
+      assert.equal(d.ordersAggregate[0].count, String(want!.n));
+      assert.equal(d.orders.length, Number(want!.n));
+      assert.equal(new Set(d.orders.map((o: { id: string }) => o.id)).size, Number(want!.d), 'no duplicate rows');
+      assert.ok(!d.orders.some((o: { id: string }) => o.id.startsWith('hidden-')), 'no row of a hidden file');
+      const info = d.datasets.find((x: { name: string }) => x.name === 'orders');
+      assert.equal(info.rows, String(want!.n));
+      assert.equal(info.files, (await visibleOrderFiles()).length);
+    } finally {
+      for (const file of extra) rmSync(file, { force: true });
+    }
   });
 
   /** Files of the fixture's own glob, with their date partition. */
