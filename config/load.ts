@@ -86,7 +86,7 @@ const configSchema = z.strictObject({
         })
         .default({ defaultLimit: 100, maxLimit: 10_000, maxDepth: 10, maxCost: 5_000, maxAliases: 15, queryTimeoutMs: 30_000 }),
     })
-    .default({} as never),
+    .prefault({}),
   datasets: z.record(graphqlName, datasetSchema).refine((o) => Object.keys(o).length > 0, 'needs at least one dataset'),
 });
 
@@ -137,7 +137,9 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
 
 function describeIssue(i: z.core.$ZodIssue): string {
   if (i.code === 'unrecognized_keys') return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
-  if (i.code === 'invalid_type' && i.input === undefined) return 'is required';
+  if (i.code === 'invalid_type') return /received undefined$/.test(i.message) ? 'is required' : `must be ${i.expected === 'object' ? 'a mapping' : i.expected === 'array' ? 'a list' : `a ${i.expected}`}`;
+  // A bad map key (dataset, field or relation name): say what is wrong with the name itself.
+  if (i.code === 'invalid_key') return i.issues.map((x) => x.message).join('; ');
   return i.message;
 }
 
@@ -152,7 +154,7 @@ function normalize(raw: RawConfig, file: string, env: NodeJS.ProcessEnv, problem
   }
   let port = raw.server.port;
   if (env.LAKEGATE_PORT !== undefined && env.LAKEGATE_PORT !== '') {
-    const p = Number(env.LAKEGATE_PORT);
+    const p = /^\d{1,5}$/.test(env.LAKEGATE_PORT) ? Number(env.LAKEGATE_PORT) : NaN;
     if (!Number.isInteger(p) || p < 0 || p > 65535) problems.push({ path: 'server.port', message: `LAKEGATE_PORT="${env.LAKEGATE_PORT}" is not a port number` });
     else port = p;
   }

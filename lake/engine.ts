@@ -64,21 +64,26 @@ export async function createLakeEngine(opts: EngineOptions): Promise<LakeEngine>
     async query(text, values, qopts = {}) {
       const conn = await instance.connect();
       let timedOut = false;
+      let repeat: NodeJS.Timeout | undefined;
+      // An interrupt that lands before DuckDB starts executing is lost, so keep interrupting until the query ends.
       const timer = qopts.timeoutMs
         ? setTimeout(() => {
             timedOut = true;
             conn.interrupt();
+            repeat = setInterval(() => conn.interrupt(), 5);
           }, qopts.timeoutMs)
         : undefined;
       try {
         const { vals, types } = bind(values);
         const reader = await conn.runAndReadAll(text, vals, types);
+        if (timedOut) throw new Error('interrupted');
         return { rows: reader.getRowObjectsJson() as Row[], columns: reader.columnNames() };
       } catch (cause) {
         if (timedOut) throw new GatewayError('QUERY_TIMEOUT', `the lake query took longer than ${qopts.timeoutMs} ms and was cancelled`, { cause });
         throw classify(cause);
       } finally {
         if (timer) clearTimeout(timer);
+        if (repeat) clearInterval(repeat);
         conn.closeSync();
       }
     },

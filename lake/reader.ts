@@ -1,7 +1,8 @@
 // Lake queries for the GraphQL API: list, keyset pages, aggregates, relation look-ups and dataset info.
 // Reads a fresh file snapshot per query; only the selected columns are read; event-time filters prune partitions.
 
-import type { Catalog, Dataset, FieldDef, Limits } from '../config';
+import { promises as fsp } from 'node:fs';
+import type { Catalog, Dataset, FieldDef } from '../config';
 import { isComparable, isNumeric, partitionColumns } from '../config';
 import { GatewayError, badInput } from '../errors';
 import { encodeEventCursor, encodePageCursor, decodePageCursor } from './cursor';
@@ -160,6 +161,12 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
    * columns that older files lack read as NULL, and an empty dataset is an empty relation of the right types.
    */
   async function source(ds: Dataset, p: Params, where?: WhereNode): Promise<{ sql: string; files: DataFile[] }> {
+    // A missing dataset folder is an empty dataset; a missing lake is an outage, not an empty answer.
+    try {
+      await fsp.access(engine.lakePath);
+    } catch (cause) {
+      throw new GatewayError('LAKE_UNAVAILABLE', 'the lake cannot be read', { cause });
+    }
     let files = await listDataFiles(engine.lakePath, ds);
     if (where && files.length > 1) {
       // Data skipping: drop files whose footer min/max rule out a top-level condition (as Iceberg manifests do).

@@ -7,7 +7,6 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { GraphQLError, type GraphQLSchema, Kind, type OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import pino, { type Logger } from 'pino';
@@ -18,10 +17,12 @@ import { createContext, type GatewayContext } from '../resolvers';
 import { buildGatewaySchema } from '../schema';
 import { createErrorFormatter } from './errors';
 import { createGraphiqlHandler } from './graphiql';
-import { MAX_PAYLOAD_BYTES, MAX_TOKENS, costError, limitRules } from './limits';
+import { MAX_PAYLOAD_BYTES, MAX_TOKENS, costError, limitRules, variablesError } from './limits';
 import { createMetrics, type GatewayMetrics } from './metrics';
 
 export const GRAPHQL_PATH = '/graphql';
+/** How long shutdown waits for running websocket operations. */
+const DRAIN_MS = 10_000;
 
 export interface GatewayOptions {
   catalog: Catalog;
@@ -60,17 +61,24 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const httpServer = http.createServer();
   const wss = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: MAX_PAYLOAD_BYTES });
 
+  // Websocket operations under way; shutdown waits for them (up to DRAIN_MS) before closing the sockets.
+  let inFlight = 0;
+  let draining = false;
   const wsServer = useServer<Record<string, unknown>, { requestId?: string }>(
     {
       schema,
       connectionInitWaitTimeout: 5_000,
       onConnect: (ctx) => {
+        if (draining) return false;
         ctx.extra.requestId = randomUUID();
         metrics.wsConnections.inc({ event: 'open' });
         return true;
       },
       onClose: () => {
         metrics.wsConnections.inc({ event: 'close' });
+      },
+      onComplete: () => {
+        inFlight = Math.max(0, inFlight - 1);
       },
       onSubscribe: (ctx, _id, payload) => {
         // Same parse bounds and validation rules (depth, cost, aliases) as HTTP.
@@ -85,8 +93,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         if (errors.length > 0) {
           return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: (e.extensions?.code as string | undefined) ?? 'GRAPHQL_VALIDATION_FAILED' } }));
         }
-        const tooCostly = costError(schema, document, payload.variables ?? undefined, payload.operationName, catalog.server.limits.maxCost);
-        if (tooCostly) return [tooCostly];
+        const refused = variablesError(payload.variables) ?? costError(schema, document, payload.variables ?? undefined, payload.operationName, catalog.server.limits.maxCost);
+        if (refused) return [refused];
+        inFlight++;
         const requestId = (ctx.extra as { requestId?: string }).requestId ?? randomUUID();
         return {
           schema,
@@ -111,7 +120,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const started = process.hrtime.bigint();
       return {
         async didResolveOperation(rc) {
-          const err = costError(schema, rc.document, rc.request.variables, rc.operationName, catalog.server.limits.maxCost);
+          const err = variablesError(rc.request.variables) ?? costError(schema, rc.document, rc.request.variables, rc.operationName, catalog.server.limits.maxCost);
           if (err) throw err;
         },
         async willSendResponse(rc) {
@@ -126,21 +135,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     csrfPrevention: catalog.server.csrfPrevention,
+    // The CLI owns signal handling (drain, then exit 0); Apollo's own handlers would re-raise the signal.
+    stopOnTerminationSignals: false,
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: production,
     validationRules: rules,
     parseOptions: { maxTokens: MAX_TOKENS },
     formatError: (formatted, error) => formatError(formatted, error),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), metricsPlugin, {
-      async serverWillStart() {
-        return {
-          async drainServer() {
-            await wsServer.dispose();
-          },
-        };
-      },
-    }],
+    // Draining is done in stop() below, not by Apollo's drain plugin: that plugin destroys upgraded (websocket)
+    // sockets as idle at once, which would cut off running websocket operations.
+    plugins: [ApolloServerPluginLandingPageDisabled(), metricsPlugin],
   });
   await apollo.start();
 
@@ -192,7 +197,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await engine.query('SELECT 1', [], { timeoutMs: 2_000 });
       checks.lake = 'ok';
     } catch (e) {
-      checks.lake = `down: ${(e as Error).message}`;
+      // Say what is down, not where (no paths for clients); the log has the details.
+      log.warn({ err: e }, 'readiness: lake check failed');
+      checks.lake = 'down: the lake directory cannot be read';
     }
     return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
   }
@@ -264,8 +271,19 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     metrics,
     stop() {
       stopping ??= (async () => {
+        const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+        // 1. No new connections or websocket operations; idle keep-alive sockets close now.
+        draining = true;
+        const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeIdleConnections();
+        // 2. Running websocket operations finish (bounded), then the sockets close with 1001 Going Away.
+        const deadline = Date.now() + DRAIN_MS;
+        while (inFlight > 0 && Date.now() < deadline) await sleep(20);
+        await wsServer.dispose();
+        // 3. In-flight HTTP requests finish (bounded), then whatever is left is cut.
+        await Promise.race([httpClosed, sleep(Math.max(0, deadline - Date.now()))]);
+        httpServer.closeAllConnections();
         await apollo.stop();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
         engine.close();
       })();
       return stopping;

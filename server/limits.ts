@@ -36,9 +36,28 @@ export function costError(schema: GraphQLSchema, document: DocumentNode, variabl
   let cost: number;
   try {
     cost = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [simpleEstimator({ defaultComplexity: 1 })] });
-  } catch {
+  } catch (e) {
+    // graphql-query-complexity gives up on documents with too many nodes (fragment fan-out): that is over any budget.
+    if (e instanceof Error && /maximum allowed number of nodes/i.test(e.message)) {
+      return new GraphQLError(`query is too large (more than 10000 fields after expanding fragments)`, { extensions: { code: 'LIMIT_EXCEEDED', limitExceeded: true, http: { status: 400 } } });
+    }
     return null; // variable errors are reported by execution itself, with their own code
   }
   if (cost <= maxCost) return null;
   return new GraphQLError(`query cost ${cost} exceeds the maximum of ${maxCost}`, { extensions: { code: 'LIMIT_EXCEEDED', limitExceeded: true, http: { status: 400 } } });
+}
+
+/** Deepest nesting of variable values accepted; deeper input would overflow graphql-js's recursive coercion. */
+export const MAX_VARIABLE_DEPTH = 64;
+
+export function variablesError(variables: unknown): GraphQLError | null {
+  const tooDeep = (v: unknown, depth: number): boolean => {
+    if (depth > MAX_VARIABLE_DEPTH) return true;
+    if (Array.isArray(v)) return v.some((x) => tooDeep(x, depth + 1));
+    if (v !== null && typeof v === 'object') return Object.values(v).some((x) => tooDeep(x, depth + 1));
+    return false;
+  };
+  return tooDeep(variables, 0)
+    ? new GraphQLError(`variables are nested more than ${MAX_VARIABLE_DEPTH} levels deep`, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } })
+    : null;
 }
