@@ -48,7 +48,6 @@ export async function createLakeEngine(opts: EngineOptions): Promise<LakeEngine>
     await setup.run(`SET TimeZone = 'UTC'`);
     // Footers of immutable lake files are read once, not per query (DuckDB re-reads a file whose mtime changed).
     await setup.run(`SET parquet_metadata_cache = true`);
-    await setup.run(`SET late_materialization_max_rows = 0`);
     await setup.run(`SET lock_configuration = true`);
   } finally {
     setup.closeSync();
