@@ -108,8 +108,7 @@ function classify(cause: unknown): GatewayError {
   const msg = cause instanceof Error ? cause.message : String(cause);
   if (/^(Conversion|Invalid Input) Error/.test(msg)) {
     // A value the client sent that does not convert to the column type (e.g. "abc" as a timestamp).
-    const what = /Conversion Error: (?:Could not convert string|invalid timestamp field format|Unimplemented type for cast)?/i.test(msg) ? 'a value does not convert to the field type' : 'invalid input';
-    return new GatewayError('BAD_USER_INPUT', what, { cause });
+    return new GatewayError('BAD_USER_INPUT', msg.startsWith('Conversion') ? 'a value does not convert to the field type' : 'invalid input', { cause });
   }
   if (/Out of Memory Error/.test(msg)) return new GatewayError('LAKE_UNAVAILABLE', 'the lake query ran out of memory', { cause });
   if (/IO Error|No files found|Cannot open file/i.test(msg)) return new GatewayError('LAKE_UNAVAILABLE', 'the lake could not be read', { cause });

@@ -226,8 +226,7 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
     return [whereToSql(node, p), ...partitionPruningSql(ds, node, p)].join(' AND ');
   }
 
-  function listSql(ds: Dataset, args: ListArgs, node: WhereNode, p: Params, src: string): string {
-    const limit = scanLimit(checkLimit(args.limit, 'limit'), node);
+  function listSql(ds: Dataset, args: ListArgs, limit: number, node: WhereNode, p: Params, src: string): string {
     const offset = args.offset ?? 0;
     if (!Number.isInteger(offset) || offset < 0) throw badInput('offset must be a non-negative integer');
     const keys = orderKeys(ds, args.orderBy);
@@ -235,7 +234,7 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
     return (
       `SELECT ${cols.length ? cols.join(', ') : '1 AS "__none"'} FROM ${src} WHERE ${filterSql(ds, node, p)} ` +
       `ORDER BY ${[...keys.map((k) => `${ident(k.field.name)} ${k.sql}`), '"_partition" ASC', '"_offset" ASC'].join(', ')} ` +
-      `LIMIT ${p.scalar(String(limit), 'BIGINT')} OFFSET ${p.scalar(String(offset), 'BIGINT')}`
+      `LIMIT ${p.scalar(String(scanLimit(limit, node)), 'BIGINT')} OFFSET ${p.scalar(String(offset), 'BIGINT')}`
     );
   }
 
@@ -244,15 +243,16 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
       const p = new Params();
       const node = normalizeWhere(ds, args.where);
       const { sql: src } = await source(ds, p, node);
-      const res = await run(listSql(ds, args, node, p, src), p);
-      return res.rows.slice(0, checkLimit(args.limit, 'limit')).map((r) => toRecord(ds, r, args));
+      const limit = checkLimit(args.limit, 'limit');
+      const res = await run(listSql(ds, args, limit, node, p, src), p);
+      return res.rows.slice(0, limit).map((r) => toRecord(ds, r, args));
     },
 
     async explainList(ds, args) {
       const p = new Params();
       const node = normalizeWhere(ds, args.where);
       const { sql: src } = await source(ds, p, node);
-      const res = await engine.query(`EXPLAIN ${listSql(ds, args, node, p, src)}`, p.values);
+      const res = await engine.query(`EXPLAIN ${listSql(ds, args, checkLimit(args.limit, 'limit'), node, p, src)}`, p.values);
       return res.rows.map((r) => String(r.explain_value ?? Object.values(r)[1])).join('\n');
     },
 
@@ -276,7 +276,6 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
         `LIMIT ${p.scalar(String(scanLimit(first + 1, node)), 'BIGINT')}`;
       const res = await run(sql, p);
       const rows = res.rows.slice(0, first);
-      res.rows.length = Math.min(res.rows.length, first + 1);
       const edges = rows.map((r) => {
         const cursor = encodePageCursor({
           s: signature,

@@ -3,7 +3,7 @@
 
 import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Ctx, FieldResolver, Info, Int, Query, Resolver, Root, Arg as ArgDecorator } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import type { Catalog, Dataset, RelationDef } from '../config';
 import type { AggregateArgs, OrderByInput, Record_, Selection, TimeUnit } from '../lake';
 import type { DatasetTypes } from '../schema/types';
@@ -84,8 +84,7 @@ export function createDatasetResolver(ds: Dataset, types: DatasetTypes, typesOf:
     return ctx.lake.aggregate(ds, args);
   }) as Method);
   Arg('where', () => types.Where, { nullable: true })(proto, 'aggregate', 0);
-  if (types.FieldEnum) ArgDecorator('groupBy', () => [types.FieldEnum!], { nullable: true })(proto, 'aggregate', 1);
-  else ArgDecorator('groupBy', () => [String], { nullable: true })(proto, 'aggregate', 1);
+  Arg('groupBy', () => [types.FieldEnum ?? String], { nullable: true })(proto, 'aggregate', 1);
   Arg('timeBucket', () => shared().TimeBucket, { nullable: true })(proto, 'aggregate', 2);
   Arg('limit', () => Int, { nullable: true })(proto, 'aggregate', 3);
   Ctx()(proto, 'aggregate', 4);

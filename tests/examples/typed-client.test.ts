@@ -2,25 +2,15 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { DailyRevenueByStatusDocument, OrdersPageDocument, RecentBigOrdersDocument, request } from '../../examples/client';
-import type { Gateway } from '../../server';
-import { createTestLake, iso, startTestGateway, type TestLake } from '../helpers/lake-fixture';
+import { iso, useTestGateway } from '../helpers/lake-fixture';
 
-let lake: TestLake;
-let gw: Gateway;
-before(async () => {
-  lake = await createTestLake();
-  gw = await startTestGateway(lake);
-});
-after(async () => {
-  await gw?.stop();
-  await lake?.dispose();
-});
+const fx = useTestGateway();
 
 test('RecentBigOrders', async () => {
   const since = '2026-11-19T12:00:00Z';
-  const data = await request(gw.url, RecentBigOrdersDocument, { since, minAmount: 10, limit: 50 });
-  const rows = await lake.sql(
-    `SELECT o.id, o.amount, o._partition, o._offset FROM ${lake.src('orders')} o WHERE createdAt >= TIMESTAMPTZ '${since}' AND amount >= 10 ORDER BY amount DESC, id ASC LIMIT 50`,
+  const data = await request(fx.gw.url, RecentBigOrdersDocument, { since, minAmount: 10, limit: 50 });
+  const rows = await fx.lake.sql(
+    `SELECT o.id, o.amount, o._partition, o._offset FROM ${fx.lake.src('orders')} o WHERE createdAt >= TIMESTAMPTZ '${since}' AND amount >= 10 ORDER BY amount DESC, id ASC LIMIT 50`,
   );
   assert.deepEqual(data.orders.map((o) => [o.id, o.amount, o._meta.partition, o._meta.offset]), rows.map((r) => [r.id, r.amount, r._partition, String(r._offset)]));
   assert.ok(data.orders.every((o) => o.customer == null || o.customer.id === `c${Number(o.id.slice(1)) % 37}`));
@@ -30,19 +20,19 @@ test('OrdersPage walks every order newest first', async () => {
   const seen: string[] = [];
   let after: string | null = null;
   for (;;) {
-    const d: Awaited<ReturnType<typeof request<any, any>>> = await request(gw.url, OrdersPageDocument, { first: 333, after });
+    const d: Awaited<ReturnType<typeof request<any, any>>> = await request(fx.gw.url, OrdersPageDocument, { first: 333, after });
     seen.push(...d.ordersConnection.edges.map((e: { node: { id: string } }) => e.node.id));
     if (!d.ordersConnection.pageInfo.hasNextPage) break;
     after = d.ordersConnection.pageInfo.endCursor;
   }
-  const rows = await lake.sql(`SELECT id FROM ${lake.src('orders')} ORDER BY createdAt DESC, _partition, _offset`);
+  const rows = await fx.lake.sql(`SELECT id FROM ${fx.lake.src('orders')} ORDER BY createdAt DESC, _partition, _offset`);
   assert.deepEqual(seen, rows.map((r) => r.id));
 });
 
 test('DailyRevenueByStatus', async () => {
-  const data = await request(gw.url, DailyRevenueByStatusDocument, { where: { status: { in: ['paid', 'shipped'] } } });
-  const rows = await lake.sql(
-    `SELECT time_bucket(INTERVAL 1 DAY, createdAt::TIMESTAMP) AS b, status, count(*) AS n, sum(amount) AS s FROM ${lake.src('orders')}
+  const data = await request(fx.gw.url, DailyRevenueByStatusDocument, { where: { status: { in: ['paid', 'shipped'] } } });
+  const rows = await fx.lake.sql(
+    `SELECT time_bucket(INTERVAL 1 DAY, createdAt::TIMESTAMP) AS b, status, count(*) AS n, sum(amount) AS s FROM ${fx.lake.src('orders')}
      WHERE status IN ('paid', 'shipped') GROUP BY ALL ORDER BY b, status`,
   );
   assert.equal(data.ordersAggregate.length, rows.length);

@@ -5,6 +5,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { after, before } from 'node:test';
 import pino from 'pino';
 import { loadConfig, type Catalog } from '../../config';
 import { startGateway, type Gateway } from '../../server';
@@ -207,4 +208,29 @@ export function iso(v: unknown): string | null {
   const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d+))?\+00$/.exec(String(v));
   if (!m) throw new Error(`not a DuckDB UTC timestamp: ${String(v)}`);
   return `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
+}
+
+export interface GatewayFixture {
+  lake: TestLake;
+  gw: Gateway;
+  /** Server origin without the /graphql path. */
+  base: string;
+}
+
+/**
+ * One test lake and one gateway for the whole test file: made in `before`, disposed in `after`. The returned object
+ * is filled in by `before`, so read its fields inside tests, not at module load.
+ */
+export function useTestGateway(): GatewayFixture {
+  const fx = {} as GatewayFixture;
+  before(async () => {
+    fx.lake = await createTestLake();
+    fx.gw = await startTestGateway(fx.lake);
+    fx.base = fx.gw.url.replace(/\/graphql$/, '');
+  });
+  after(async () => {
+    await fx.gw?.stop();
+    await fx.lake?.dispose();
+  });
+  return fx;
 }

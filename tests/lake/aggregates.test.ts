@@ -3,19 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Gateway } from '../../server';
-import { createTestLake, gql, gqlData, iso, startTestGateway, type TestLake } from '../helpers/lake-fixture';
+import { gql, gqlData, iso, useTestGateway } from '../helpers/lake-fixture';
 
-let lake: TestLake;
-let gw: Gateway;
-before(async () => {
-  lake = await createTestLake();
-  gw = await startTestGateway(lake);
-});
-after(async () => {
-  await gw?.stop();
-  await lake?.dispose();
-});
+const fx = useTestGateway();
 
 const GROUP_FIELDS = ['id', 'customerId', 'amount', 'quantity', 'total', 'paid', 'status', 'note', 'shipDate', 'createdAt'] as const;
 type GroupField = (typeof GROUP_FIELDS)[number];
@@ -56,7 +46,7 @@ interface Args {
 }
 
 async function api(a: Args): Promise<{ rows: Agg[]; raw: Array<Record<string, any>> }> {
-  const d = await gqlData(gw.url, AGG, { g: a.groupBy, w: a.where, tb: a.timeBucket, l: a.limit ?? 5000 });
+  const d = await gqlData(fx.gw.url, AGG, { g: a.groupBy, w: a.where, tb: a.timeBucket, l: a.limit ?? 5000 });
   const raw = d.ordersAggregate as Array<Record<string, any>>;
   const rows = raw.map((r) => ({
     key: JSON.stringify([...(a.timeBucket ? [r.group.bucket] : []), ...(a.groupBy ?? []).map((g) => r.group[g])]),
@@ -89,8 +79,8 @@ async function oracle(a: Args, predicate: string): Promise<Agg[]> {
     ...NUMERIC.map((f) => `sum(${f}) AS sum_${f}, avg(${f}) AS avg_${f}`),
     ...MINMAX.map((f) => `min(${f}) AS min_${f}, max(${f}) AS max_${f}`),
   ];
-  const rows = await lake.sql(
-    `SELECT ${sel.join(', ')} FROM ${lake.src('orders')} WHERE ${predicate}` + (groups.length ? ` GROUP BY ${groups.map((_, i) => `g${i}`).join(', ')}` : ''),
+  const rows = await fx.lake.sql(
+    `SELECT ${sel.join(', ')} FROM ${fx.lake.src('orders')} WHERE ${predicate}` + (groups.length ? ` GROUP BY ${groups.map((_, i) => `g${i}`).join(', ')}` : ''),
   );
   return rows
     .map((r) => ({
@@ -184,7 +174,7 @@ describe('timeBucket (UTC; weeks from Monday 2000-01-03, as DuckDB time_bucket)'
   });
   test('timeBucket size must be a positive integer (BAD_USER_INPUT)', async () => {
     for (const size of [0, -3]) {
-      const r = await gql(gw.url, AGG, { tb: { unit: 'DAY', size } });
+      const r = await gql(fx.gw.url, AGG, { tb: { unit: 'DAY', size } });
       assert.equal(r.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', r.text.slice(0, 300));
     }
   });
@@ -220,7 +210,7 @@ describe('limit on groups', () => {
   test('default limit is 100 groups', async () => {
     const want = await oracle({ groupBy: ['id'] }, 'TRUE');
     assert.ok(want.length > 100);
-    const d = await gqlData(gw.url, `{ ordersAggregate(groupBy: [id]) { group { id } count } }`);
+    const d = await gqlData(fx.gw.url, `{ ordersAggregate(groupBy: [id]) { group { id } count } }`);
     assert.equal(d.ordersAggregate.length, 100);
     const ids = new Set(want.map((w) => JSON.parse(w.key)[0]));
     for (const r of d.ordersAggregate) {

@@ -3,19 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Gateway } from '../../server';
-import { createTestLake, gql, gqlData, startTestGateway, type TestLake, ORDER_ROWS } from '../helpers/lake-fixture';
+import { gql, gqlData, ORDER_ROWS, useTestGateway } from '../helpers/lake-fixture';
 
-let lake: TestLake;
-let gw: Gateway;
-before(async () => {
-  lake = await createTestLake();
-  gw = await startTestGateway(lake);
-});
-after(async () => {
-  await gw?.stop();
-  await lake?.dispose();
-});
+const fx = useTestGateway();
 
 type OrderBy = Array<Record<string, string>>;
 interface Ordering {
@@ -50,8 +40,8 @@ const nameOf = (o: OrderBy) => (o.length ? o.map((x) => Object.entries(x)[0]!.jo
 
 async function sqlIds(orderSql: string, opts: { where?: string; limit?: number; offset?: number } = {}): Promise<string[]> {
   const order = [orderSql, '_partition ASC', '_offset ASC'].filter(Boolean).join(', ');
-  const rows = await lake.sql(
-    `SELECT id FROM ${lake.src('orders')} WHERE ${opts.where ?? 'TRUE'} ORDER BY ${order}` +
+  const rows = await fx.lake.sql(
+    `SELECT id FROM ${fx.lake.src('orders')} WHERE ${opts.where ?? 'TRUE'} ORDER BY ${order}` +
       (opts.limit !== undefined ? ` LIMIT ${opts.limit}` : '') +
       (opts.offset !== undefined ? ` OFFSET ${opts.offset}` : ''),
   );
@@ -60,7 +50,7 @@ async function sqlIds(orderSql: string, opts: { where?: string; limit?: number; 
 
 const LIST = `query($o: [OrderOrderBy!], $w: OrderWhere, $l: Int, $f: Int){ orders(orderBy: $o, where: $w, limit: $l, offset: $f) { id } }`;
 async function apiIds(vars: { o?: OrderBy; w?: Record<string, unknown>; l?: number; f?: number }): Promise<string[]> {
-  const d = await gqlData(gw.url, LIST, vars);
+  const d = await gqlData(fx.gw.url, LIST, vars);
   return (d.orders as Array<{ id: string }>).map((o) => o.id);
 }
 
@@ -71,7 +61,7 @@ interface PageResult {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 async function page(vars: { o?: OrderBy; w?: Record<string, unknown>; n?: number; a?: string | null }): Promise<PageResult> {
-  return (await gqlData(gw.url, PAGE, vars)).ordersConnection as PageResult;
+  return (await gqlData(fx.gw.url, PAGE, vars)).ordersConnection as PageResult;
 }
 
 /** Walks every page; checks page sizes, hasNextPage and endCursor on the way. Returns the ids in visiting order. */
@@ -109,10 +99,10 @@ describe('orderBy: the exact row sequence of SQL ORDER BY …, _partition, _offs
   }
 
   test('the fixture has ties and nulls in the sort keys (else the cases above prove little)', async () => {
-    const [r] = await lake.sql(
+    const [r] = await fx.lake.sql(
       `SELECT count(DISTINCT amount) AS a, count(*) FILTER (status IS NULL) AS s, count(*) FILTER (quantity IS NULL) AS q,
               count(*) FILTER (total IS NULL) AS t, count(*) FILTER (shipDate IS NULL) AS d, count(*) FILTER (note IS NULL) AS n
-       FROM ${lake.src('orders')}`,
+       FROM ${fx.lake.src('orders')}`,
     );
     assert.ok(Number(r!.a) < 100, 'amount has many ties');
     for (const k of ['s', 'q', 't', 'd', 'n']) assert.ok(Number(r![k]) > 0, `nulls in ${k}`);
@@ -149,7 +139,7 @@ describe('limit / offset', () => {
   test('default limit is 100', async () => {
     const expected = await sqlIds('amount DESC NULLS FIRST', { limit: 100 });
     assert.deepEqual(await apiIds({ o: [{ amount: 'DESC' }] }), expected);
-    const d = await gqlData(gw.url, `{ orders { id } ordersConnection { edges { node { id } } pageInfo { hasNextPage } } }`);
+    const d = await gqlData(fx.gw.url, `{ orders { id } ordersConnection { edges { node { id } } pageInfo { hasNextPage } } }`);
     assert.deepEqual(d.orders.map((o: { id: string }) => o.id), await sqlIds('', { limit: 100 }));
     assert.equal(d.ordersConnection.edges.length, 100);
     assert.equal(d.ordersConnection.pageInfo.hasNextPage, true);
@@ -165,7 +155,7 @@ describe('limit / offset', () => {
       [`query($l: Int){ ordersAggregate(groupBy: [id], limit: $l) { count } }`, { l: 5001 }],
     ];
     for (const [q, vars] of cases) {
-      const r = await gql(gw.url, q, vars);
+      const r = await gql(fx.gw.url, q, vars);
       assert.equal(r.body.errors?.[0]?.extensions?.code, 'LIMIT_EXCEEDED', `${q} ${JSON.stringify(vars)}: ${r.text.slice(0, 300)}`);
       assert.ok(!r.body.data?.orders && !r.body.data?.ordersConnection && !r.body.data?.ordersAggregate, 'no data');
     }
@@ -173,9 +163,9 @@ describe('limit / offset', () => {
 
   test('`first` written as a literal behaves as when sent as a variable (within and above the cap)', async () => {
     const viaVariable = (await page({ n: 500 })).edges.map((e) => e.node.id);
-    const d = await gqlData(gw.url, `{ ordersConnection(first: 500) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`);
+    const d = await gqlData(fx.gw.url, `{ ordersConnection(first: 500) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`);
     assert.deepEqual(d.ordersConnection.edges.map((e: { node: { id: string } }) => e.node.id), viaVariable);
-    const r = await gql(gw.url, `{ ordersConnection(first: 5001) { edges { cursor } } }`);
+    const r = await gql(fx.gw.url, `{ ordersConnection(first: 5001) { edges { cursor } } }`);
     assert.equal(r.body.errors?.[0]?.extensions?.code, 'LIMIT_EXCEEDED', r.text.slice(0, 300));
   });
 
@@ -187,7 +177,7 @@ describe('limit / offset', () => {
       `{ orders(orderBy: [{ amount: ASC, status: DESC }]) { id } }`,
       `{ orders(orderBy: [{}]) { id } }`,
     ]) {
-      const r = await gql(gw.url, q);
+      const r = await gql(fx.gw.url, q);
       assert.equal(r.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', `${q}: ${r.text.slice(0, 300)}`);
     }
   });
@@ -249,10 +239,10 @@ describe('ordersConnection keyset pagination', () => {
   test('a cursor made under one orderBy is refused under another (BAD_USER_INPUT)', async () => {
     const p = await page({ o: [{ amount: 'ASC' }], n: 3 });
     for (const other of [[{ amount: 'DESC' }], [], [{ status: 'ASC' }], [{ amount: 'ASC' }, { id: 'ASC' }], [{ amount: 'ASC_NULLS_FIRST' }]]) {
-      const r = await gql(gw.url, PAGE, { o: other, n: 3, a: p.pageInfo.endCursor });
+      const r = await gql(fx.gw.url, PAGE, { o: other, n: 3, a: p.pageInfo.endCursor });
       assert.equal(r.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', `${JSON.stringify(other)}: ${r.text.slice(0, 300)}`);
     }
-    const r = await gql(gw.url, PAGE, { o: [{ amount: 'ASC' }], n: 3, a: p.pageInfo.endCursor });
+    const r = await gql(fx.gw.url, PAGE, { o: [{ amount: 'ASC' }], n: 3, a: p.pageInfo.endCursor });
     assert.ok(!r.body.errors, 'the same orderBy accepts it');
   });
 
@@ -265,7 +255,7 @@ describe('ordersConnection keyset pagination', () => {
       return b64(JSON.stringify({ ...c, k: ['not a number'] }));
     })();
     for (const cursor of ['garbage!', '', 'a'.repeat(5000), good.slice(0, Math.floor(good.length / 2)), b64('null'), b64('{}'), b64('[1,2]'), b64('{"s":"amount:ASC"}'), tampered]) {
-      const r = await gql(gw.url, PAGE, { o: [{ amount: 'ASC' }], n: 3, a: cursor });
+      const r = await gql(fx.gw.url, PAGE, { o: [{ amount: 'ASC' }], n: 3, a: cursor });
       assert.equal(r.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', `cursor ${JSON.stringify(cursor.slice(0, 40))}: ${r.text.slice(0, 300)}`);
     }
   });

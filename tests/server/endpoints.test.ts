@@ -8,20 +8,9 @@ import { after, before, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Gateway } from '../../server';
-import { createTestLake, gql, startTestGateway, type TestLake } from '../helpers/lake-fixture';
+import { gql, createTestLake, startTestGateway, useTestGateway } from '../helpers/lake-fixture';
 
-let lake: TestLake;
-let gw: Gateway;
-let base: string;
-before(async () => {
-  lake = await createTestLake();
-  gw = await startTestGateway(lake);
-  base = gw.url.replace(/\/graphql$/, '');
-});
-after(async () => {
-  await gw?.stop();
-  await lake?.dispose();
-});
+const fx = useTestGateway();
 
 async function get(url: string, init: RequestInit = {}): Promise<{ status: number; text: string; headers: Headers; json: any }> {
   const res = await fetch(url, { redirect: 'manual', ...init });
@@ -52,20 +41,20 @@ function metricValue(text: string, name: string, labels: string): number {
 }
 
 test('/healthz is 200 and says ok', async () => {
-  const r = await get(`${base}/healthz`);
+  const r = await get(`${fx.base}/healthz`);
   assert.equal(r.status, 200);
   assert.deepEqual(r.json, { status: 'ok' });
   assert.match(r.headers.get('content-type') ?? '', /application\/json/);
 });
 
-test('/readyz is 200 with the lake check ok', async () => {
-  const r = await get(`${base}/readyz`);
+test('/readyz is 200 with the fx.lake check ok', async () => {
+  const r = await get(`${fx.base}/readyz`);
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.ready, true);
   assert.equal(r.json.checks.lake, 'ok');
 });
 
-test('/readyz is 503 naming the lake when the lake directory is gone; /healthz stays 200', async () => {
+test('/readyz is 503 naming the fx.lake when the fx.lake directory is gone; /healthz stays 200', async () => {
   const gone = await createTestLake({ empty: true });
   const g = await startTestGateway(gone);
   try {
@@ -86,7 +75,7 @@ test('/readyz is 503 naming the lake when the lake directory is gone; /healthz s
 });
 
 test(
-  '/readyz does not reveal the lake path in production',
+  '/readyz does not reveal the fx.lake path in production',
   async () => {
     const gone = await createTestLake({ empty: true });
     const catalog = { ...gone.catalog, server: { ...gone.catalog.server, production: true } };
@@ -104,19 +93,19 @@ test(
 );
 
 test('/metrics is Prometheus text and counts GraphQL operations by outcome', async () => {
-  const before = await get(`${base}/metrics`);
+  const before = await get(`${fx.base}/metrics`);
   assert.equal(before.status, 200);
   assert.match(before.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
   const ok0 = metricValue(before.text, 'lakegate_graphql_operations_total', 'type="query",outcome="ok"');
   const err0 = metricValue(before.text, 'lakegate_graphql_operations_total', 'type="query",outcome="error"');
 
-  const r = await gql(gw.url, '{ ordersAggregate { count } }');
-  const [{ n }] = (await lake.sql(`SELECT count(*) AS n FROM ${lake.src('orders')}`)) as Array<{ n: unknown }>;
+  const r = await gql(fx.gw.url, '{ ordersAggregate { count } }');
+  const [{ n }] = (await fx.lake.sql(`SELECT count(*) AS n FROM ${fx.lake.src('orders')}`)) as Array<{ n: unknown }>;
   assert.deepEqual(r.body.data, { ordersAggregate: [{ count: String(n) }] });
-  const bad = await gql(gw.url, '{ orders(limit: -1) { id } }');
+  const bad = await gql(fx.gw.url, '{ orders(limit: -1) { id } }');
   assert.equal(bad.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
 
-  const after = await get(`${base}/metrics`);
+  const after = await get(`${fx.base}/metrics`);
   assert.match(after.text, /^# HELP lakegate_graphql_operations_total /m);
   assert.match(after.text, /^# TYPE lakegate_graphql_operations_total counter$/m);
   assert.equal(metricValue(after.text, 'lakegate_graphql_operations_total', 'type="query",outcome="ok"'), ok0 + 1);
@@ -131,22 +120,22 @@ test('/metrics is Prometheus text and counts GraphQL operations by outcome', asy
 
 test('unknown paths are 404 JSON; only GET and POST on /graphql (405 with Allow)', async () => {
   for (const p of ['/nope', '/graphql/nope', '/graphql/graphiql-assets/..%2F..%2Fpackage.json', '/healthz/x', '/metrics.txt']) {
-    const r = await get(`${base}${p}`);
+    const r = await get(`${fx.base}${p}`);
     assert.equal(r.status, 404, `${p}: ${r.text}`);
-    assert.ok(!r.text.includes(lake.dir), p);
+    assert.ok(!r.text.includes(fx.lake.dir), p);
   }
-  const nf = await get(`${base}/nope`);
+  const nf = await get(`${fx.base}/nope`);
   assert.match(nf.headers.get('content-type') ?? '', /application\/json/);
   assert.equal(typeof nf.json, 'object');
   for (const method of ['PUT', 'DELETE', 'PATCH']) {
-    const r = await get(gw.url, { method, headers: { 'content-type': 'application/json' }, body: method === 'DELETE' ? undefined : '{"query":"{ __typename }"}' });
+    const r = await get(fx.gw.url, { method, headers: { 'content-type': 'application/json' }, body: method === 'DELETE' ? undefined : '{"query":"{ __typename }"}' });
     assert.equal(r.status, 405, `${method}: ${r.text}`);
     assert.match(r.headers.get('allow') ?? '', /GET/);
     assert.match(r.headers.get('allow') ?? '', /POST/);
     assert.equal(typeof r.json?.errors?.[0]?.extensions?.code, 'string', r.text);
   }
   // The root sends browsers to the IDE.
-  const root = await get(`${base}/`);
+  const root = await get(`${fx.base}/`);
   assert.equal(root.status, 302);
   assert.equal(root.headers.get('location'), '/graphql');
 });
@@ -156,7 +145,7 @@ const HEAVY_LIST = Array.from({ length: 25_000 }, (_, i) => (i < 40 ? `o${String
 
 async function heavyExpected(): Promise<string> {
   const set = new Set(HEAVY_LIST);
-  const rows = await lake.sql(`SELECT id, customerId, status, note FROM ${lake.src('orders')}`);
+  const rows = await fx.lake.sql(`SELECT id, customerId, status, note FROM ${fx.lake.src('orders')}`);
   return String(rows.filter((r) => [r.id, r.customerId, r.status, r.note].some((v) => typeof v === 'string' && set.has(v))).length);
 }
 
@@ -179,7 +168,7 @@ function connectedWsClient(g: Gateway, onClosed: (code: number, reason: string) 
 
 test('graceful shutdown: the in-flight request completes, new connections are refused, ws clients are closed', async () => {
   const expected = await heavyExpected();
-  const g = await startTestGateway(lake);
+  const g = await startTestGateway(fx.lake);
   const b = g.url.replace(/\/graphql$/, '');
   let closed: { code: number; reason: string } | null = null;
   const client = await connectedWsClient(g, (code, reason) => (closed = { code, reason }));
@@ -221,7 +210,7 @@ test(
   'graceful shutdown also lets an in-flight query over graphql-ws finish',
   async () => {
     const expected = await heavyExpected();
-    const g = await startTestGateway(lake);
+    const g = await startTestGateway(fx.lake);
     const client = createClient({ url: g.wsUrl, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0 });
     try {
       const result = new Promise<unknown>((resolve) => {

@@ -3,19 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Gateway } from '../../server';
-import { createTestLake, startTestGateway, type TestLake } from '../helpers/lake-fixture';
+import { type TestLake, useTestGateway } from '../helpers/lake-fixture';
 
-let lake: TestLake;
-let gw: Gateway;
-before(async () => {
-  lake = await createTestLake();
-  gw = await startTestGateway(lake);
-});
-after(async () => {
-  await gw?.stop();
-  await lake?.dispose();
-});
+const fx = useTestGateway();
 
 interface Reply {
   status: number;
@@ -30,12 +20,12 @@ function assertClean(r: Reply, what: string): void {
   for (const e of r.body?.errors ?? []) {
     assert.equal(typeof e.extensions?.code, 'string', `${what}: error without extensions.code: ${JSON.stringify(e)}`);
   }
-  const forbidden = ['SELECT', 'read_parquet', 'FROM (', lake.lakePath, lake.dir, '.parquet', '    at '];
+  const forbidden = ['SELECT', 'read_parquet', 'FROM (', fx.lake.lakePath, fx.lake.dir, '.parquet', '    at '];
   for (const f of forbidden) assert.ok(!r.text.includes(f), `${what}: response contains ${JSON.stringify(f)}: ${r.text.slice(0, 800)}`);
 }
 
 async function send(what: string, init: RequestInit & { search?: string } = {}): Promise<Reply> {
-  const res = await fetch(gw.url + (init.search ?? ''), init);
+  const res = await fetch(fx.gw.url + (init.search ?? ''), init);
   const text = await res.text();
   let body: Reply['body'];
   try {
@@ -61,7 +51,7 @@ function codes(r: Reply): string[] {
 }
 
 async function sqlIds(where: string, params: unknown[] = []): Promise<string[]> {
-  const rows = await lake.sql(`SELECT id FROM ${lake.src('orders')} WHERE ${where} ORDER BY id`, params);
+  const rows = await fx.lake.sql(`SELECT id FROM ${fx.lake.src('orders')} WHERE ${where} ORDER BY id`, params);
   return rows.map((r) => String(r.id));
 }
 
@@ -75,7 +65,7 @@ async function apiIds(where: Record<string, unknown>): Promise<string[]> {
 }
 
 test('hostile strings are plain values: eq/ne/in round-trip exactly as SQL does', async () => {
-  const notes = (await lake.sql(`SELECT DISTINCT note FROM ${lake.src('orders')} WHERE note IS NOT NULL ORDER BY note`)).map((r) => String(r.note));
+  const notes = (await fx.lake.sql(`SELECT DISTINCT note FROM ${fx.lake.src('orders')} WHERE note IS NOT NULL ORDER BY note`)).map((r) => String(r.note));
   // The fixture must hold the hostile notes, or this test proves nothing.
   assert.ok(notes.includes(`it's "quoted"; DROP TABLE x; --`) && notes.includes('unicode: café ☕ 日本 🚀') && notes.includes('100% off_sale') && notes.includes(''));
   const absent = [
@@ -215,7 +205,7 @@ test('limit above the cap is LIMIT_EXCEEDED (no silent cut); the cap itself and 
     assert.equal(r.body?.data ?? null, null, `${q}: no partial data`);
   }
   // At the cap it works and returns everything there is (2000 rows < 5000).
-  const [{ n }] = (await lake.sql(`SELECT count(*) AS n FROM ${lake.src('orders')}`)) as Array<{ n: unknown }>;
+  const [{ n }] = (await fx.lake.sql(`SELECT count(*) AS n FROM ${fx.lake.src('orders')}`)) as Array<{ n: unknown }>;
   const ok = await post('{ orders(limit: 5000) { id } }');
   assert.equal(ok.status, 200, ok.text.slice(0, 300));
   assert.equal((ok.body!.data!.orders as unknown[]).length, Number(n));
@@ -330,7 +320,7 @@ test('GET: a simple GET is refused by CSRF prevention, a preflighted one works a
   assert.deepEqual(codes(simple), ['BAD_REQUEST']);
   assert.equal(simple.body?.data ?? null, null);
 
-  const expected = (await lake.sql(`SELECT id FROM ${lake.src('orders')} ORDER BY amount DESC, _partition, _offset LIMIT 4`)).map((r) => String(r.id));
+  const expected = (await fx.lake.sql(`SELECT id FROM ${fx.lake.src('orders')} ORDER BY amount DESC, _partition, _offset LIMIT 4`)).map((r) => String(r.id));
   const preflights: Array<Record<string, string>> = [{ 'apollo-require-preflight': 'true' }, { 'content-type': 'application/json' }];
   for (const headers of preflights) {
     const r = await send(`GET ${JSON.stringify(headers)}`, { method: 'GET', search, headers });

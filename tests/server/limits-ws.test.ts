@@ -151,15 +151,15 @@ test('depth, cost and alias flooding are refused over HTTP with 400 LIMIT_EXCEED
 });
 
 test('the cost counts with the variables known: @skip/@include over a costly fragment', async () => {
-  const q = `query($skip: Boolean!) { orders(limit: 1, orderBy: [{id: ASC}]) { id ...F4 @skip(if: $skip) } } ${COST_OVER.slice(COST_OVER.indexOf('fragment'))}`;
-  const skipped = await gql(gw.url, q, { skip: true });
+  const q = `query($hide: Boolean!) { orders(limit: 1, orderBy: [{id: ASC}]) { id ...F4 @skip(if: $hide) } } ${COST_OVER.slice(COST_OVER.indexOf('fragment'))}`;
+  const skipped = await gql(gw.url, q, { hide: true });
   assert.equal(skipped.status, 200, skipped.text);
   const [first] = await lake.sql(`SELECT id FROM ${lake.src('orders')} ORDER BY id LIMIT 1`);
   assert.deepEqual(skipped.body.data, { orders: [{ id: first!.id }] });
-  const counted = await gql(gw.url, q, { skip: false });
+  const counted = await gql(gw.url, q, { hide: false });
   assert.deepEqual(httpCodes(counted), ['LIMIT_EXCEEDED'], counted.text);
-  assert.deepEqual(wsCodes(await viaWs(ws, q, { skip: false })), ['LIMIT_EXCEEDED']);
-  assert.deepEqual((await viaWs(ws, q, { skip: true })).results[0], skipped.body);
+  assert.deepEqual(wsCodes(await viaWs(ws, q, { hide: false })), ['LIMIT_EXCEEDED']);
+  assert.deepEqual((await viaWs(ws, q, { hide: true })).results[0], skipped.body);
 });
 
 test(
