@@ -45,6 +45,15 @@ export interface Limits {
   readonly queryTimeoutMs: number;
 }
 
+export interface IngestSettings {
+  readonly groupId: string;
+  readonly rotate: { readonly maxRows: number; readonly maxBytes: number; readonly maxRecordSpanMs: number };
+  readonly flushIntervalMs: number;
+  readonly maxBufferedBytes: number;
+  readonly rowGroupSize: number;
+  readonly compaction: { readonly enabled: boolean; readonly targetBytes: number; readonly minFiles: number; readonly intervalMs: number };
+}
+
 export interface Catalog {
   /** Absolute path of the config file the catalog came from (for messages). */
   readonly file: string;
@@ -58,6 +67,7 @@ export interface Catalog {
     readonly csrfPrevention: boolean;
     readonly limits: Limits;
   };
+  readonly ingest: IngestSettings;
   readonly datasets: readonly Dataset[];
   readonly datasetMap: ReadonlyMap<string, Dataset>;
 }

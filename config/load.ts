@@ -87,6 +87,32 @@ const configSchema = z.strictObject({
         .default({ defaultLimit: 100, maxLimit: 10_000, maxDepth: 10, maxCost: 5_000, maxAliases: 15, queryTimeoutMs: 30_000 }),
     })
     .prefault({}),
+  ingest: z
+    .strictObject({
+      groupId: z.string().min(1).default('lakegate-ingest'),
+      /** Rotation is driven by the records (count, bytes, Kafka timestamps), so a replay cuts the same files. */
+      rotate: z
+        .strictObject({
+          maxRows: positiveInt.default(1_000_000),
+          maxBytes: positiveInt.default(64 * 1024 * 1024),
+          maxRecordSpanMs: positiveInt.default(10 * 60_000),
+        })
+        .prefault({}),
+      /** An open file idle (no new record) this long is committed, so other processes see it; fenced by claims. */
+      flushIntervalMs: positiveInt.default(5_000),
+      /** Consumption pauses while this many bytes of decoded records wait for their file commit. */
+      maxBufferedBytes: positiveInt.default(128 * 1024 * 1024),
+      rowGroupSize: positiveInt.default(16_384),
+      compaction: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          targetBytes: positiveInt.default(128 * 1024 * 1024),
+          minFiles: z.number().int().min(2).default(4),
+          intervalMs: positiveInt.default(5 * 60_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   datasets: z.record(graphqlName, datasetSchema).refine((o) => Object.keys(o).length > 0, 'needs at least one dataset'),
 });
 
@@ -256,6 +282,7 @@ function normalize(raw: RawConfig, file: string, env: NodeJS.ProcessEnv, problem
       csrfPrevention: raw.server.csrfPrevention,
       limits,
     },
+    ingest: raw.ingest,
     datasets,
     datasetMap,
   };

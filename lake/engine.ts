@@ -3,7 +3,7 @@
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, LIST, VARCHAR, listValue, type DuckDBValue, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBInstance, LIST, VARCHAR, listValue, type DuckDBConnection, type DuckDBValue, type DuckDBType } from '@duckdb/node-api';
 import { GatewayError } from '../errors';
 import type { ParamValue } from './sql';
 
@@ -28,6 +28,8 @@ export interface LakeEngine {
   query(text: string, values: ParamValue[], opts?: { timeoutMs?: number }): Promise<QueryResult>;
   /** Statements with side effects inside the lake (writing Parquet); no timeout. */
   exec(text: string, values?: ParamValue[]): Promise<void>;
+  /** A raw connection for lake/ internals (appenders of the ingestion staging tables); closed after fn. */
+  withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T> | T): Promise<T>;
   close(): void;
 }
 
@@ -93,6 +95,14 @@ export async function createLakeEngine(opts: EngineOptions): Promise<LakeEngine>
         await conn.run(text, vals, types);
       } catch (cause) {
         throw classify(cause);
+      } finally {
+        conn.closeSync();
+      }
+    },
+    async withConnection(fn) {
+      const conn = await instance.connect();
+      try {
+        return await fn(conn);
       } finally {
         conn.closeSync();
       }

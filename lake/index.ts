@@ -8,3 +8,5 @@ export type { WhereNode, WhereInput } from './where';
 export { whereToSql } from './where-to-sql';
 export { Params } from './sql';
 export { ensureSampleLake, writeSampleLake } from './sample';
+export { createLakeWriter, FencedError, fsyncPath, claimsDir, tmpDir } from './writer';
+export type { LakeWriter, Segment, StagedRow, CommitResult, LakeWriterOptions } from './writer';

@@ -118,11 +118,15 @@ export function listDataFiles(lakePath: string, ds: Dataset): Promise<DataFile[]
   return defaultLister(lakePath, ds);
 }
 
-/** Keep only files whose offset range is not inside a wider file of the same topic-partition. */
+/**
+ * Keep only files whose offset range is not inside a wider file of the same topic-partition in the same directory.
+ * Compaction renames the merged file in before it removes the small ones; this makes that instant invisible.
+ * Per directory, because one Kafka partition's offsets interleave across event-time directories.
+ */
 export function dropCovered(files: DataFile[]): DataFile[] {
   const byTp = new Map<string, DataFile[]>();
   for (const f of files) {
-    const k = `${f.topic}\u0000${f.partition}`;
+    const k = `${path.dirname(f.path)}\u0000${f.topic}\u0000${f.partition}`;
     let arr = byTp.get(k);
     if (!arr) byTp.set(k, (arr = []));
     arr.push(f);

@@ -2,12 +2,13 @@
 // Reads a fresh file snapshot per query; only the selected columns are read; event-time filters prune partitions.
 
 import { promises as fsp } from 'node:fs';
+import path from 'node:path';
 import type { Catalog, Dataset, FieldDef } from '../config';
 import { isComparable, isNumeric, partitionColumns } from '../config';
 import { GatewayError, badInput } from '../errors';
 import { encodeEventCursor, encodePageCursor, decodePageCursor } from './cursor';
 import type { LakeEngine, Row } from './engine';
-import { type DataFile, listDataFiles } from './layout';
+import { type DataFile, datasetRoot, listDataFiles } from './layout';
 import { Params, duckFieldType, duckType, ident } from './sql';
 import { type WhereInput, type WhereNode, normalizeWhere } from './where';
 import { partitionPruningSql, toParamText, whereToSql } from './where-to-sql';
@@ -110,7 +111,22 @@ export interface LakeReader {
   explainList(ds: Dataset, args: ListArgs): Promise<string>;
 }
 
-export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeReader {
+/** Records an in-process ingester holds that no data file has yet: one table per future file. */
+export interface LiveSegmentView {
+  readonly topic: string;
+  readonly partition: number;
+  /** Partition directory relative to the dataset root ('' when not partitioned). */
+  readonly dir: string;
+  readonly start: bigint;
+  readonly table: string;
+}
+
+export interface LakeReaderOptions {
+  /** Segments not yet in files (from an in-process ingester); queries merge them with the files. */
+  liveSegments?: (ds: Dataset) => readonly LiveSegmentView[];
+}
+
+export function createLakeReader(catalog: Catalog, engine: LakeEngine, readerOpts: LakeReaderOptions = {}): LakeReader {
   const limits = catalog.server.limits;
   const schemaCache = new Map<string, Map<string, string>>();
   const infoCache = new Map<string, { sig: string; rows: string; last: string | null }>();
@@ -167,7 +183,12 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
     } catch (cause) {
       throw new GatewayError('LAKE_UNAVAILABLE', 'the lake cannot be read', { cause });
     }
+    // Snapshot the unflushed segments before listing: a segment committed after this instant is either in the
+    // listing (then skipped below as covered) or still in the snapshot, never neither and never both.
+    const segments = readerOpts.liveSegments?.(ds) ?? [];
     let files = await listDataFiles(engine.lakePath, ds);
+    const pending = segments.filter((seg) => !files.some((f) => f.topic === seg.topic && f.partition === seg.partition &&
+      f.startOffset <= seg.start && f.endOffset >= seg.start && path.dirname(f.path) === path.join(datasetRoot(engine.lakePath, ds), seg.dir)));
     if (where && files.length > 1) {
       // Data skipping: drop files whose footer min/max rule out a top-level condition (as Iceberg manifests do).
       const checks = skippingChecks(where);
@@ -181,7 +202,16 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
       ...META_COLUMNS.map(([n, t]) => [n, t] as [string, string]),
       ...partitionColumns(ds).map((c) => [c, c === 'date' ? 'DATE' : 'BIGINT'] as [string, string]),
     ];
+    const segmentSql = pending.map((seg) => {
+      const parts = partitionValues(seg.dir);
+      const cols = wanted.map(([n, t]) => {
+        if (n === 'date' || n === 'hour') return `${parts[n] === undefined ? `CAST(NULL AS ${t})` : p.scalar(parts[n], t)} AS ${ident(n)}`;
+        return t === 'JSON' || t === 'JSON[]' ? `CAST(${ident(n)} AS ${t}) AS ${ident(n)}` : ident(n);
+      });
+      return `SELECT ${cols.join(', ')} FROM ${ident(seg.table)}`;
+    });
     if (files.length === 0) {
+      if (segmentSql.length > 0) return { sql: `(${segmentSql.join(' UNION ALL ')}) AS src`, files };
       const cols = wanted.map(([n, t]) => `CAST(NULL AS ${t}) AS ${ident(n)}`).join(', ');
       return { sql: `(SELECT ${cols} WHERE FALSE) AS src`, files };
     }
@@ -191,7 +221,7 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
     const scan = `read_parquet(${p.rawList(files.map((f) => f.path))}, hive_partitioning = ${hive}, union_by_name = true)`;
     // The usual case: the files hold every catalog column with its type. Scan them directly: a wrapping projection
     // would keep DuckDB's late materialization from pushing filters into both sides of its top-N plan (~5x slower).
-    if (wanted.every(([n, t]) => have.has(n) && sameType(have.get(n)!, t))) return { sql: `${scan} AS src`, files };
+    if (segmentSql.length === 0 && wanted.every(([n, t]) => have.has(n) && sameType(have.get(n)!, t))) return { sql: `${scan} AS src`, files };
     const cols = wanted
       .map(([n, t]) => {
         const got = have.get(n);
@@ -200,7 +230,7 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine): LakeRead
         return `CAST(${ident(n)} AS ${t}) AS ${ident(n)}`;
       })
       .join(', ');
-    return { sql: `(SELECT ${cols} FROM ${scan}) AS src`, files };
+    return { sql: `(${[`SELECT ${cols} FROM ${scan}`, ...segmentSql].join(' UNION ALL ')}) AS src`, files };
   }
 
   function checkLimit(n: number | null | undefined, what: string): number {
@@ -502,6 +532,16 @@ export function convertField(f: FieldDef, v: unknown): unknown {
 }
 
 /** "2026-11-21 10:00:00.5+00" (DuckDB, UTC session) → "2026-11-21T10:00:00.500Z". */
+/** Hive partition values of a relative partition directory ('date=2026-11-21/hour=13'). */
+function partitionValues(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of dir.split('/')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return out;
+}
+
 export function isoTimestamp(s: string): string {
   const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(?:\+00(?::?00)?|Z)?$/.exec(s);
   if (!m) return s;

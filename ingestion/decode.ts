@@ -1,0 +1,172 @@
+// Kafka record → lake row: JSON values validated and coerced against the dataset's fields.
+// Invariant: a record either becomes a row whose every value has its field's exact type, or an error naming the field.
+
+import type { Dataset, FieldDef, ScalarType } from '../config';
+import { assertNever } from '../errors';
+
+/** A decoded record: values in catalog order (see lake's StagedRow for the representation of each type). */
+export interface DecodedRow {
+  values: unknown[];
+  /** Event time in epoch ms (for the partition directory), or null when the dataset has no eventTime. */
+  eventTimeMs: number | null;
+}
+
+export type DecodeResult = { ok: true; row: DecodedRow } | { ok: false; error: string };
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const NUMERIC_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const INTEGER_RE = /^[+-]?\d+$/;
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+// ISO-8601 date-time: a zone (Z or ±hh:mm) or none (read as UTC); up to microseconds kept.
+const TS_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+class FieldError extends Error {}
+
+type Coerce = (v: unknown) => unknown;
+
+function scalarCoercer(t: ScalarType): Coerce {
+  switch (t) {
+    case 'string':
+      return (v) => {
+        if (typeof v === 'string') return v;
+        throw new FieldError(`expected a string, got ${kind(v)}`);
+      };
+    case 'int':
+      return (v) => {
+        const n = typeof v === 'string' && INTEGER_RE.test(v.trim()) ? Number(v) : v;
+        if (typeof n === 'number' && Number.isInteger(n) && n >= INT32_MIN && n <= INT32_MAX) return n;
+        throw new FieldError(`expected a 32-bit integer, got ${kind(v)}`);
+      };
+    case 'long':
+      return (v) => {
+        // JSON numbers past 2^53 have already lost digits in JSON.parse: refuse them rather than store a wrong value.
+        if (typeof v === 'number') {
+          if (Number.isSafeInteger(v)) return BigInt(v);
+          throw new FieldError(Number.isInteger(v) ? 'a long beyond ±2^53 must be sent as a string of digits' : `expected an integer, got ${kind(v)}`);
+        }
+        if (typeof v === 'string' && INTEGER_RE.test(v.trim())) {
+          const b = BigInt(v.trim());
+          if (b >= INT64_MIN && b <= INT64_MAX) return b;
+        }
+        throw new FieldError(`expected a 64-bit integer, got ${kind(v)}`);
+      };
+    case 'float':
+      return (v) => {
+        if (typeof v === 'number') return v;
+        if (typeof v === 'string' && NUMERIC_RE.test(v.trim())) return Number(v);
+        throw new FieldError(`expected a number, got ${kind(v)}`);
+      };
+    case 'boolean':
+      return (v) => {
+        if (typeof v === 'boolean') return v;
+        if (v === 'true') return true;
+        if (v === 'false') return false;
+        throw new FieldError(`expected a boolean, got ${kind(v)}`);
+      };
+    case 'timestamp':
+      return (v) => {
+        if (typeof v === 'number' && Number.isFinite(v)) return Math.round(v * 1000); // epoch milliseconds
+        if (typeof v === 'string') {
+          const us = parseTimestampMicros(v);
+          if (us !== null) return us;
+        }
+        throw new FieldError(`expected an ISO-8601 timestamp or epoch milliseconds, got ${kind(v)}`);
+      };
+    case 'date':
+      return (v) => {
+        if (typeof v === 'string') {
+          const m = DATE_RE.exec(v);
+          if (m) {
+            const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+            if (new Date(ms).toISOString().slice(0, 10) === v) return ms / 86_400_000;
+          }
+        }
+        throw new FieldError(`expected a date YYYY-MM-DD, got ${kind(v)}`);
+      };
+    case 'json':
+      return (v) => JSON.stringify(v);
+    default:
+      return assertNever(t, 'scalar type');
+  }
+}
+
+/** Epoch microseconds of an ISO-8601 timestamp, or null when it is not one (or not a real calendar instant). */
+export function parseTimestampMicros(s: string): number | null {
+  const m = TS_RE.exec(s.trim());
+  if (!m) return null;
+  const [, y, mo, d, h, mi, se, frac, zone] = m;
+  const base = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se ?? 0));
+  const check = new Date(base);
+  if (check.getUTCFullYear() !== Number(y) || check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(se ?? 0) > 59) {
+    return null;
+  }
+  let offsetMin = 0;
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const zm = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
+    offsetMin = (zm[1] === '-' ? -1 : 1) * (Number(zm[2]) * 60 + Number(zm[3]));
+  }
+  const micros = frac ? Number(frac.padEnd(6, '0').slice(0, 6)) : 0;
+  return (base - offsetMin * 60_000) * 1000 + micros;
+}
+
+function kind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return v.length > 40 ? `the string "${v.slice(0, 40)}…"` : `the string ${JSON.stringify(v)}`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+function fieldCoercer(f: FieldDef): Coerce {
+  const one = scalarCoercer(f.type);
+  if (!f.list) return one;
+  return (v) => {
+    if (!Array.isArray(v)) throw new FieldError(`expected a list, got ${kind(v)}`);
+    return v.map((x, i) => {
+      if (x === null || x === undefined) throw new FieldError(`element ${i} is null (list elements are never null)`);
+      try {
+        return one(x);
+      } catch (e) {
+        throw new FieldError(`element ${i}: ${(e as Error).message}`);
+      }
+    });
+  };
+}
+
+/** A decoder for one dataset: fields are looked up once, then every record is a tight loop. */
+export function createDecoder(ds: Dataset): (value: Buffer | null) => DecodeResult {
+  const fields = ds.fields.map((f) => ({ f, coerce: fieldCoercer(f) }));
+  const eventIdx = ds.eventTime ? ds.fields.findIndex((f) => f.name === ds.eventTime) : -1;
+  return (value) => {
+    if (value === null) return { ok: false, error: 'the record has no value (tombstone)' };
+    let doc: unknown;
+    try {
+      doc = JSON.parse(value.toString('utf8'));
+    } catch (e) {
+      return { ok: false, error: `invalid JSON: ${(e as Error).message}` };
+    }
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return { ok: false, error: `expected a JSON object, got ${kind(doc)}` };
+    const obj = doc as Record<string, unknown>;
+    const values = new Array<unknown>(fields.length);
+    for (let i = 0; i < fields.length; i++) {
+      const { f, coerce } = fields[i]!;
+      const v = obj[f.name];
+      if (v === undefined || v === null) {
+        if (f.required) return { ok: false, error: `field "${f.name}" is required` };
+        values[i] = null;
+        continue;
+      }
+      try {
+        values[i] = coerce(v);
+      } catch (e) {
+        if (e instanceof FieldError) return { ok: false, error: `field "${f.name}": ${e.message}` };
+        throw e;
+      }
+    }
+    const et = eventIdx >= 0 ? (values[eventIdx] as number | null) : null;
+    return { ok: true, row: { values, eventTimeMs: et === null ? null : Math.floor(et / 1000) } };
+  };
+}

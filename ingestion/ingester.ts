@@ -1,0 +1,409 @@
+// Kafka → lake, exactly once: a consumer group reads the catalog's topics; records become rows in staging segments
+// that are committed as data files. Invariants: the lake (not the group) says where to resume; a Kafka offset is
+// committed only after the file holding it is durable; a poison record is in the dead-letter topic before any file
+// whose range covers it is committed; a partition that cannot dead-letter stops instead of skipping.
+
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Catalog, Dataset, IngestSettings } from '../config';
+import type { Consumer, EachBatchPayload, KafkaClient, KafkaMessage, LakegateProducer } from '../kafka';
+import { FencedError, createLakeWriter, partitionDir, type LakeEngine, type LakeWriter, type Segment, type StagedRow } from '../lake';
+import { createDecoder, type DecodeResult } from './decode';
+
+export interface IngesterOptions {
+  catalog: Catalog;
+  engine: LakeEngine;
+  kafka: KafkaClient;
+  logger: Logger;
+  /** Datasets to ingest (default: all of the catalog's). */
+  datasets?: readonly Dataset[];
+  registry?: Registry;
+  settings?: Partial<IngestSettings>;
+}
+
+export interface PartitionStatus {
+  dataset: string;
+  topic: string;
+  partition: number;
+  /** Next offset to consume (null before the first batch after an assignment). */
+  next: string | null;
+  /** Last offset whose data file is committed. */
+  committed: string | null;
+  highWatermark: string | null;
+  stopped: string | null;
+}
+
+export interface IngestStats {
+  records: number;
+  deadLettered: number;
+  files: number;
+}
+
+export interface Ingester {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Unflushed segments, for queries that merge them with the files (in-process ingestion). */
+  liveSegments(ds: Dataset): Segment[];
+  /** Messages in Kafka that this ingester has not consumed yet, per dataset (null when unknown). */
+  lag(ds: Dataset): bigint | null;
+  partitions(): PartitionStatus[];
+  stats(ds: Dataset): IngestStats;
+  /** Resolves once every open segment is committed (used by `lakegate ingest` on shutdown and by tests). */
+  flush(): Promise<void>;
+}
+
+interface PartState {
+  readonly ds: Dataset;
+  readonly topic: string;
+  readonly partition: number;
+  /** Next offset to consume; null until recovered from the lake. */
+  next: bigint | null;
+  needSeek: boolean;
+  seekTries: number;
+  seg: Segment | null;
+  segOpenedAt: number;
+  chain: Promise<void>;
+  pendingBytes: number;
+  committedEnd: bigint | null;
+  highWatermark: bigint | null;
+  busy: boolean;
+  epoch: number;
+  stopped: string | null;
+}
+
+const DLQ_RETRY_MS = 10_000;
+
+export function createIngester(opts: IngesterOptions): Ingester {
+  const { catalog, engine, kafka, logger } = opts;
+  const settings: IngestSettings = { ...catalog.ingest, ...opts.settings };
+  const datasets = opts.datasets ?? catalog.datasets;
+  const byTopic = new Map<string, Dataset>();
+  for (const ds of datasets) byTopic.set(ds.topic, ds);
+  const decoders = new Map(datasets.map((ds) => [ds.name, createDecoder(ds)]));
+  const log = logger.child({ component: 'ingest' });
+  const writer: LakeWriter = createLakeWriter(engine, {
+    rowGroupSize: settings.rowGroupSize,
+    retireAfterMs: catalog.server.limits.queryTimeoutMs * 2 + 5_000,
+    log: (level, msg, extra) => log[level](extra ?? {}, msg),
+  });
+  const states = new Map<string, PartState>();
+  const counts = new Map<string, IngestStats>(datasets.map((ds) => [ds.name, { records: 0, deadLettered: 0, files: 0 }]));
+  let consumer: Consumer | null = null;
+  let dlq: LakegateProducer | null = null;
+  let running = false;
+  let flushTimer: NodeJS.Timeout | null = null;
+  let epoch = 0;
+  const retryTimers = new Set<NodeJS.Timeout>();
+
+  const reg = opts.registry;
+  const mRecords = reg && new Counter({ name: 'lakegate_ingest_records_total', help: 'Records written to the lake', labelNames: ['dataset'], registers: [reg] });
+  const mDead = reg && new Counter({ name: 'lakegate_ingest_dead_letters_total', help: 'Records sent to the dead-letter topic', labelNames: ['dataset'], registers: [reg] });
+  const mFiles = reg && new Counter({ name: 'lakegate_ingest_files_total', help: 'Data files committed', labelNames: ['dataset'], registers: [reg] });
+  const mCommit = reg && new Histogram({ name: 'lakegate_ingest_commit_seconds', help: 'Time to write and commit one data file', labelNames: ['dataset'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [reg] });
+  const mLag = reg && new Gauge({ name: 'lakegate_ingest_lag_messages', help: 'Messages in Kafka not yet consumed', labelNames: ['dataset'], registers: [reg] });
+
+  const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+  const stateOf = (ds: Dataset, topic: string, partition: number): PartState => {
+    const k = key(topic, partition);
+    let st = states.get(k);
+    if (!st) {
+      st = { ds, topic, partition, next: null, needSeek: false, seekTries: 0, seg: null, segOpenedAt: 0, chain: Promise.resolve(), pendingBytes: 0, committedEnd: null, highWatermark: null, busy: false, epoch, stopped: null };
+      states.set(k, st);
+    }
+    return st;
+  };
+
+  const totalPending = () => {
+    let n = 0;
+    for (const st of states.values()) n += st.pendingBytes + (st.seg?.bytes ?? 0);
+    return n;
+  };
+
+  /** Forget what we hold for a partition: the next batch re-reads where the lake ends. */
+  const reset = (st: PartState) => {
+    if (st.seg) writer.abandon(st.seg);
+    st.seg = null;
+    st.next = null;
+    st.needSeek = false;
+    st.seekTries = 0;
+  };
+
+  const commitKafkaOffset = async (st: PartState, next: bigint) => {
+    try {
+      await consumer?.commitOffsets([{ topic: st.topic, partition: st.partition, offset: next.toString() }]);
+    } catch (err) {
+      // Harmless: the lake, not the group, says where to resume.
+      log.debug({ err, topic: st.topic, partition: st.partition }, 'offset commit to the group failed');
+    }
+  };
+
+  /** Close the open segment and queue its commit behind the partition's earlier commits. */
+  const rotate = (st: PartState) => {
+    const seg = st.seg;
+    if (!seg) return;
+    st.seg = null;
+    const myEpoch = st.epoch;
+    const bytes = seg.bytes;
+    st.pendingBytes += bytes;
+    st.chain = st.chain.then(async () => {
+      const t0 = process.hrtime.bigint();
+      try {
+        if (seg.state !== 'open') return;
+        const res = await writer.commit(seg);
+        if (res.file) {
+          counts.get(st.ds.name)!.files++;
+          mFiles?.inc({ dataset: st.ds.name });
+          mCommit?.observe({ dataset: st.ds.name }, Number(process.hrtime.bigint() - t0) / 1e9);
+          log.debug({ file: res.file, rows: res.rows }, 'committed a data file');
+        }
+        st.committedEnd = seg.end;
+        if (st.epoch === myEpoch) await commitKafkaOffset(st, seg.end + 1n);
+      } catch (err) {
+        if (err instanceof FencedError) log.warn({ topic: st.topic, partition: st.partition, start: String(err.start) }, 'another ingester committed these offsets first; re-reading where the lake ends');
+        else log.error({ err, topic: st.topic, partition: st.partition }, 'a data file could not be committed; re-reading from the lake');
+        if (st.epoch === myEpoch) reset(st);
+      } finally {
+        st.pendingBytes -= bytes;
+      }
+    });
+  };
+
+  const deadLetter = async (st: PartState, msg: KafkaMessage, error: string): Promise<boolean> => {
+    try {
+      if (!dlq) dlq = await kafka.createProducer({ idempotent: true });
+      await dlq.send(st.ds.dlqTopic, [
+        {
+          key: msg.key,
+          value: msg.value,
+          headers: {
+            ...(msg.headers ?? {}),
+            'lakegate.errors.topic': st.topic,
+            'lakegate.errors.partition': String(st.partition),
+            'lakegate.errors.offset': msg.offset,
+            'lakegate.errors.timestamp': msg.timestamp,
+            'lakegate.errors.dataset': st.ds.name,
+            'lakegate.errors.message': error,
+          },
+        },
+      ]);
+      counts.get(st.ds.name)!.deadLettered++;
+      mDead?.inc({ dataset: st.ds.name });
+      log.warn({ topic: st.topic, partition: st.partition, offset: msg.offset, error, dlq: st.ds.dlqTopic }, 'dead-lettered a record');
+      return true;
+    } catch (err) {
+      log.error({ err, topic: st.topic, partition: st.partition, offset: msg.offset }, 'dead-lettering failed');
+      return false;
+    }
+  };
+
+  /** A record that cannot even be dead-lettered stops its partition (never skipped); retried after a pause. */
+  const stopPartition = (st: PartState, offset: bigint, why: string) => {
+    st.stopped = `stopped at offset ${offset}: ${why}`;
+    log.error({ topic: st.topic, partition: st.partition, offset: String(offset), dlq: st.ds.dlqTopic }, `partition stopped: ${why}`);
+    consumer?.pause([{ topic: st.topic, partitions: [st.partition] }]);
+    const t = setTimeout(() => {
+      retryTimers.delete(t);
+      if (!running) return;
+      st.stopped = null;
+      st.needSeek = true;
+      consumer?.resume([{ topic: st.topic, partitions: [st.partition] }]);
+    }, DLQ_RETRY_MS);
+    t.unref();
+    retryTimers.add(t);
+  };
+
+  const recover = async (st: PartState) => {
+    let next = await writer.recover(st.ds, st.topic, st.partition);
+    if (next === null) {
+      // Nothing in the lake yet: start at the oldest record Kafka still has, whatever the group committed.
+      const offs = await kafka.topicOffsets(st.topic);
+      next = offs.find((o) => o.partition === st.partition)?.low ?? 0n;
+    }
+    st.next = next;
+    st.committedEnd = next - 1n;
+    st.needSeek = true;
+    st.seekTries = 0;
+  };
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    const ds = byTopic.get(batch.topic);
+    if (!ds || batch.messages.length === 0) return;
+    const st = stateOf(ds, batch.topic, batch.partition);
+    if (st.stopped) return;
+    st.highWatermark = BigInt(batch.highWatermark);
+    const myEpoch = st.epoch;
+    st.busy = true;
+    try {
+      if (st.next === null) await recover(st);
+      const first = BigInt(batch.messages[0]!.offset);
+      if (st.needSeek) {
+        if (first !== st.next && st.seekTries < 3) {
+          // A first batch that does not start where the lake ends: ask for exactly that offset.
+          if (first > st.next!) {
+            const low = (await kafka.topicOffsets(st.topic)).find((o) => o.partition === st.partition)?.low ?? 0n;
+            if (low > st.next!) {
+              log.warn({ topic: st.topic, partition: st.partition, from: String(st.next), to: String(low) }, 'offsets were deleted by Kafka retention before they reached the lake');
+              st.next = low;
+            }
+          }
+          if (first !== st.next) {
+            st.seekTries++;
+            consumer!.seek({ topic: st.topic, partition: st.partition, offset: st.next!.toString() });
+            return;
+          }
+        }
+        st.needSeek = false;
+      }
+      const decode = decoders.get(ds.name)!;
+      const { maxRows, maxBytes, maxRecordSpanMs } = settings.rotate;
+      let rows: StagedRow[] = [];
+      let rowsBytes = 0;
+      const flushRows = async () => {
+        if (rows.length === 0 || !st.seg || st.epoch !== myEpoch) return;
+        const r = rows;
+        rows = [];
+        rowsBytes = 0;
+        await writer.append(st.seg, r);
+        counts.get(ds.name)!.records += r.length;
+        mRecords?.inc({ dataset: ds.name }, r.length);
+      };
+      for (const msg of batch.messages) {
+        if (!isRunning() || isStale() || st.epoch !== myEpoch) break;
+        const offset = BigInt(msg.offset);
+        if (offset < st.next!) continue;
+        const tsMs = Number(msg.timestamp);
+        const res: DecodeResult = decode(msg.value);
+        if (!res.ok) {
+          await flushRows();
+          if (!(await deadLetter(st, msg, res.error))) {
+            stopPartition(st, offset, `record could not be dead-lettered to "${ds.dlqTopic}"`);
+            return;
+          }
+          if (st.seg) writer.skip(st.seg, offset);
+          st.next = offset + 1n;
+          continue;
+        }
+        const dir = partitionDir(ds, res.row.eventTimeMs ?? tsMs);
+        const bytes = (msg.value?.length ?? 0) + (msg.key?.length ?? 0);
+        const seg = st.seg;
+        if (seg && (seg.dir !== dir || seg.rows + rows.length >= maxRows || seg.bytes + rowsBytes + bytes > maxBytes || tsMs - seg.firstTimestampMs >= maxRecordSpanMs)) {
+          await flushRows();
+          rotate(st);
+        }
+        if (!st.seg) {
+          st.seg = await writer.open(ds, st.topic, st.partition, dir, offset, tsMs);
+          st.segOpenedAt = Date.now();
+        }
+        rows.push({ values: res.row.values, offset, timestampMs: tsMs, key: msg.key ? msg.key.toString('utf8') : null, bytes });
+        rowsBytes += bytes;
+        st.next = offset + 1n;
+        if (rows.length >= 8192) await flushRows();
+      }
+      await flushRows();
+      if (st.seg && st.epoch === myEpoch) writer.skip(st.seg, st.next! - 1n);
+      await heartbeat();
+      // Backpressure: records waiting for their file are bounded, whatever the backlog.
+      while (running && totalPending() > settings.maxBufferedBytes && st.epoch === myEpoch) {
+        if (st.seg && st.seg.bytes > 0) rotate(st);
+        const chains = [...states.values()].map((s) => s.chain);
+        await Promise.race([Promise.all(chains), new Promise((r) => setTimeout(r, 1_000))]);
+        await heartbeat();
+      }
+    } finally {
+      st.busy = false;
+    }
+  }
+
+  const onTimer = () => {
+    const now = Date.now();
+    for (const st of states.values()) {
+      if (st.seg && !st.busy && st.seg.rows > 0 && now - st.segOpenedAt >= settings.flushIntervalMs) rotate(st);
+    }
+    if (mLag) for (const ds of datasets) { const l = api.lag(ds); if (l !== null) mLag.set({ dataset: ds.name }, Number(l)); }
+  };
+
+  const api: Ingester = {
+    async start() {
+      if (running) return;
+      running = true;
+      consumer = kafka.createConsumer(settings.groupId);
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        // A new generation: whatever we hold may now belong to someone else. Queued commits stay fenced by claims.
+        epoch++;
+        const assigned = new Set<string>();
+        for (const [topic, parts] of Object.entries(e.payload.memberAssignment)) for (const p of parts) assigned.add(key(topic, p));
+        for (const [k, st] of states) {
+          st.epoch = epoch;
+          reset(st);
+          if (!assigned.has(k)) states.delete(k);
+        }
+        log.info({ assignment: e.payload.memberAssignment, memberId: e.payload.memberId }, 'joined the ingestion group');
+      });
+      consumer.on(consumer.events.CRASH, (e) => log.error({ err: e.payload.error, restart: e.payload.restart }, 'ingestion consumer crashed'));
+      await consumer.connect();
+      await consumer.subscribe({ topics: datasets.map((d) => d.topic), fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: 1, eachBatch });
+      flushTimer = setInterval(onTimer, Math.min(500, settings.flushIntervalMs));
+      flushTimer.unref();
+    },
+
+    async flush() {
+      for (const st of states.values()) if (st.seg && st.seg.rows > 0 && !st.busy) rotate(st);
+      await Promise.all([...states.values()].map((s) => s.chain));
+    },
+
+    async stop() {
+      if (!running) return;
+      running = false;
+      if (flushTimer) clearInterval(flushTimer);
+      for (const t of retryTimers) clearTimeout(t);
+      // Stop fetching first, then commit what we hold: a clean stop leaves nothing to re-read.
+      try {
+        await consumer?.stop();
+      } catch (err) {
+        log.warn({ err }, 'consumer did not stop cleanly');
+      }
+      for (const st of states.values()) if (st.seg && st.seg.rows > 0) rotate(st);
+      await Promise.all([...states.values()].map((s) => s.chain));
+      await consumer?.disconnect().catch(() => {});
+      consumer = null;
+      if (dlq) await dlq.disconnect();
+      dlq = null;
+      await writer.close();
+    },
+
+    liveSegments(ds) {
+      return writer.liveSegments(ds);
+    },
+
+    lag(ds) {
+      let total = 0n;
+      let known = false;
+      for (const st of states.values()) {
+        if (st.ds !== ds || st.highWatermark === null || st.next === null) continue;
+        known = true;
+        const l = st.highWatermark - st.next;
+        if (l > 0n) total += l;
+      }
+      return known ? total : null;
+    },
+
+    partitions() {
+      return [...states.values()].map((st) => ({
+        dataset: st.ds.name,
+        topic: st.topic,
+        partition: st.partition,
+        next: st.next === null ? null : String(st.next),
+        committed: st.committedEnd === null ? null : String(st.committedEnd),
+        highWatermark: st.highWatermark === null ? null : String(st.highWatermark),
+        stopped: st.stopped,
+      }));
+    },
+
+    stats(ds) {
+      return { ...counts.get(ds.name)! };
+    },
+  };
+  return api;
+}

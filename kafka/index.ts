@@ -1,0 +1,3 @@
+export { createKafkaClient, brokerError } from './client';
+export type { KafkaClient, KafkaSettings, LakegateProducer, OutgoingMessage, SendResult, ConsumerOptions, EachBatchPayload, KafkaMessage, IHeaders } from './client';
+export type { Consumer } from 'kafkajs';
