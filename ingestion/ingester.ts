@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Catalog, Dataset, IngestSettings } from '../config';
 import type { Consumer, EachBatchPayload, KafkaClient, KafkaMessage, LakegateProducer } from '../kafka';
-import { FencedError, createLakeWriter, partitionDir, type LakeEngine, type LakeWriter, type Segment, type StagedRow } from '../lake';
+import { FencedError, compactDataset, createLakeWriter, partitionDir, type LakeEngine, type LakeWriter, type Segment, type StagedRow } from '../lake';
 import { createDecoder, type DecodeResult } from './decode';
 
 export interface IngesterOptions {
@@ -94,6 +94,20 @@ export function createIngester(opts: IngesterOptions): Ingester {
   let flushTimer: NodeJS.Timeout | null = null;
   let epoch = 0;
   const retryTimers = new Set<NodeJS.Timeout>();
+  let compactTimer: NodeJS.Timeout | null = null;
+  let compacting: Promise<void> = Promise.resolve();
+  const compactAll = async () => {
+    const c = settings.compaction;
+    for (const ds of datasets) {
+      if (!running) return;
+      try {
+        const r = await compactDataset(engine, ds, { targetBytes: c.targetBytes, minFiles: c.minFiles, rowGroupSize: settings.rowGroupSize, log: (m, x) => log.info(x ?? {}, m) });
+        if (r.written || r.removedCovered || r.removedTmp) log.info({ dataset: ds.name, ...r }, 'compaction run');
+      } catch (err) {
+        log.error({ err, dataset: ds.name }, 'compaction failed; retried on the next run');
+      }
+    }
+  };
 
   const reg = opts.registry;
   const mRecords = reg && new Counter({ name: 'lakegate_ingest_records_total', help: 'Records written to the lake', labelNames: ['dataset'], registers: [reg] });
@@ -346,6 +360,12 @@ export function createIngester(opts: IngesterOptions): Ingester {
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: 1, eachBatch });
       flushTimer = setInterval(onTimer, Math.min(500, settings.flushIntervalMs));
       flushTimer.unref();
+      if (settings.compaction.enabled) {
+        compactTimer = setInterval(() => {
+          compacting = compacting.then(compactAll);
+        }, settings.compaction.intervalMs);
+        compactTimer.unref();
+      }
     },
 
     async flush() {
@@ -357,7 +377,9 @@ export function createIngester(opts: IngesterOptions): Ingester {
       if (!running) return;
       running = false;
       if (flushTimer) clearInterval(flushTimer);
+      if (compactTimer) clearInterval(compactTimer);
       for (const t of retryTimers) clearTimeout(t);
+      await compacting;
       // Stop fetching first, then commit what we hold: a clean stop leaves nothing to re-read.
       try {
         await consumer?.stop();

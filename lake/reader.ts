@@ -98,6 +98,7 @@ export interface DatasetInfo {
   rows: string;
   lastEventTime: string | null;
   lagMessages: string | null;
+  deadLettered: string | null;
 }
 
 export interface LakeReader {
@@ -118,12 +119,16 @@ export interface LiveSegmentView {
   /** Partition directory relative to the dataset root ('' when not partitioned). */
   readonly dir: string;
   readonly start: bigint;
+  readonly end: bigint;
+  readonly rows: number;
   readonly table: string;
 }
 
 export interface LakeReaderOptions {
   /** Segments not yet in files (from an in-process ingester); queries merge them with the files. */
   liveSegments?: (ds: Dataset) => readonly LiveSegmentView[];
+  /** Kafka watermarks of a topic, for lag and dead-letter counts in `datasets` (null when Kafka is not reachable). */
+  topicOffsets?: (topic: string) => Promise<Array<{ partition: number; low: bigint; high: bigint }> | null>;
 }
 
 export function createLakeReader(catalog: Catalog, engine: LakeEngine, readerOpts: LakeReaderOptions = {}): LakeReader {
@@ -157,6 +162,25 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine, readerOpt
     return files.map((f) => statsCache.get(key(f))!);
   }
 
+  /** Lag (messages in Kafka past the lake's end) and dead letters (messages in the DLQ topic), from Kafka's watermarks. */
+  async function kafkaCounts(ds: Dataset, files: DataFile[], segments: readonly LiveSegmentView[]): Promise<{ lagMessages: string | null; deadLettered: string | null }> {
+    if (!readerOpts.topicOffsets) return { lagMessages: null, deadLettered: null };
+    const [offs, dlq] = await Promise.all([readerOpts.topicOffsets(ds.topic), readerOpts.topicOffsets(ds.dlqTopic)]);
+    let lag: bigint | null = null;
+    if (offs) {
+      const ends = new Map<number, bigint>();
+      for (const f of files) if (f.topic === ds.topic && f.endOffset > (ends.get(f.partition) ?? -1n)) ends.set(f.partition, f.endOffset);
+      for (const s of segments) if (s.topic === ds.topic && s.end > (ends.get(s.partition) ?? -1n)) ends.set(s.partition, s.end);
+      lag = 0n;
+      for (const o of offs) {
+        const next = (ends.get(o.partition) ?? o.low - 1n) + 1n;
+        if (o.high > next) lag += o.high - next;
+      }
+    }
+    const dead = dlq ? dlq.reduce((a, o) => a + (o.high - o.low), 0n) : null;
+    return { lagMessages: lag === null ? null : String(lag), deadLettered: dead === null ? null : String(dead) };
+  }
+
   const run = (sql: string, p: Params) => engine.query(sql, p.values, { timeoutMs: limits.queryTimeoutMs });
 
   /** Column names and types present in a file set (cached by the set). */
@@ -176,7 +200,7 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine, readerOpt
    * A relation with exactly the catalog's columns (plus meta and partition columns), whatever the files hold:
    * columns that older files lack read as NULL, and an empty dataset is an empty relation of the right types.
    */
-  async function source(ds: Dataset, p: Params, where?: WhereNode): Promise<{ sql: string; files: DataFile[] }> {
+  async function source(ds: Dataset, p: Params, where?: WhereNode): Promise<{ sql: string; files: DataFile[]; all: DataFile[]; segments: readonly LiveSegmentView[] }> {
     // A missing dataset folder is an empty dataset; a missing lake is an outage, not an empty answer.
     try {
       await fsp.access(engine.lakePath);
@@ -187,6 +211,7 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine, readerOpt
     // listing (then skipped below as covered) or still in the snapshot, never neither and never both.
     const segments = readerOpts.liveSegments?.(ds) ?? [];
     let files = await listDataFiles(engine.lakePath, ds);
+    const listed = { all: files, segments };
     const pending = segments.filter((seg) => !files.some((f) => f.topic === seg.topic && f.partition === seg.partition &&
       f.startOffset <= seg.start && f.endOffset >= seg.start && path.dirname(f.path) === path.join(datasetRoot(engine.lakePath, ds), seg.dir)));
     if (where && files.length > 1) {
@@ -211,9 +236,9 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine, readerOpt
       return `SELECT ${cols.join(', ')} FROM ${ident(seg.table)}`;
     });
     if (files.length === 0) {
-      if (segmentSql.length > 0) return { sql: `(${segmentSql.join(' UNION ALL ')}) AS src`, files };
+      if (segmentSql.length > 0) return { sql: `(${segmentSql.join(' UNION ALL ')}) AS src`, files, ...listed };
       const cols = wanted.map(([n, t]) => `CAST(NULL AS ${t}) AS ${ident(n)}`).join(', ');
-      return { sql: `(SELECT ${cols} WHERE FALSE) AS src`, files };
+      return { sql: `(SELECT ${cols} WHERE FALSE) AS src`, files, ...listed };
     }
     const hive = ds.partitionBy !== 'none';
     const have = await fileSchema(files, hive);
@@ -221,7 +246,7 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine, readerOpt
     const scan = `read_parquet(${p.rawList(files.map((f) => f.path))}, hive_partitioning = ${hive}, union_by_name = true)`;
     // The usual case: the files hold every catalog column with its type. Scan them directly: a wrapping projection
     // would keep DuckDB's late materialization from pushing filters into both sides of its top-N plan (~5x slower).
-    if (segmentSql.length === 0 && wanted.every(([n, t]) => have.has(n) && sameType(have.get(n)!, t))) return { sql: `${scan} AS src`, files };
+    if (segmentSql.length === 0 && wanted.every(([n, t]) => have.has(n) && sameType(have.get(n)!, t))) return { sql: `${scan} AS src`, files, ...listed };
     const cols = wanted
       .map(([n, t]) => {
         const got = have.get(n);
@@ -230,7 +255,7 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine, readerOpt
         return `CAST(${ident(n)} AS ${t}) AS ${ident(n)}`;
       })
       .join(', ');
-    return { sql: `(${[`SELECT ${cols} FROM ${scan}`, ...segmentSql].join(' UNION ALL ')}) AS src`, files };
+    return { sql: `(${[`SELECT ${cols} FROM ${scan}`, ...segmentSql].join(' UNION ALL ')}) AS src`, files, ...listed };
   }
 
   function checkLimit(n: number | null | undefined, what: string): number {
@@ -268,7 +293,7 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine, readerOpt
     );
   }
 
-  return {
+  const reader: LakeReader = {
     async list(ds, args) {
       const p = new Params();
       const node = normalizeWhere(ds, args.where);
@@ -410,8 +435,8 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine, readerOpt
 
     async info(ds) {
       const p = new Params();
-      const { sql: src, files } = await source(ds, p);
-      const sig = files.map((f) => `${f.path}:${f.bytes}:${f.mtimeMs}`).join('\n');
+      const { sql: src, files, all, segments } = await source(ds, p);
+      const sig = files.map((f) => `${f.path}:${f.bytes}:${f.mtimeMs}`).join('\n') + segments.map((s) => `\n${s.table}:${s.rows}`).join('');
       let cached = infoCache.get(ds.name);
       if (!cached || cached.sig !== sig) {
         const last = ds.eventTime ? `max(${ident(ds.eventTime)})` : 'max("_timestamp")';
@@ -427,9 +452,35 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine, readerOpt
         bytes: String(files.reduce((a, f) => a + f.bytes, 0)),
         rows: cached.rows,
         lastEventTime: cached.last,
-        lagMessages: null,
+        ...(await kafkaCounts(ds, all, segments)),
       };
     },
+  };
+  return retryOnVanishedFiles(reader);
+}
+
+/**
+ * Compaction removes small files right after the merged one is in place; a query that listed the directory just
+ * before may find a file gone. Such a query is run once more on a fresh listing.
+ */
+function retryOnVanishedFiles(r: LakeReader): LakeReader {
+  const vanished = (e: unknown) =>
+    e instanceof GatewayError && e.code === 'LAKE_UNAVAILABLE' && /No such file|No files found|Cannot open file|does not exist/i.test(String((e.cause as Error | undefined)?.message ?? ''));
+  const wrap = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+    try {
+      return await fn(...a);
+    } catch (e) {
+      if (!vanished(e)) throw e;
+      return fn(...a);
+    }
+  };
+  return {
+    list: wrap(r.list),
+    page: wrap(r.page),
+    aggregate: wrap(r.aggregate),
+    lookup: wrap(r.lookup),
+    info: wrap(r.info),
+    explainList: wrap(r.explainList),
   };
 }
 

@@ -3,10 +3,18 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { Catalog } from '../config';
+import type { Catalog, Dataset } from '../config';
 import type { LakeEngine } from './engine';
 import { dataFileName, datasetRoot, listDataFiles } from './layout';
 import { literal } from './sql';
+
+/**
+ * Sample history is imported, not ingested: its files carry a topic name of their own, so the offsets of a live
+ * topic (a fresh dev cluster starts them at 0) never meet the sample's.
+ */
+export function sampleTopic(ds: Dataset): string {
+  return `${ds.topic}.history`;
+}
 
 export interface SampleOptions {
   orders?: number;
@@ -55,7 +63,7 @@ export async function writeSampleLake(catalog: Catalog, engine: LakeEngine, opts
       CASE WHEN hash(i, 'jn') % 4 = 0 THEN NULL ELSE CAST(json_object(
         'channel', (['web','app','store','phone'])[1 + CAST(hash(i, 'ch') % 4 AS INTEGER)],
         'coupon', CASE WHEN hash(i, 'cp') % 5 = 0 THEN 'SAVE' || CAST(5 * (1 + hash(i, 'cv') % 4) AS VARCHAR) END) AS JSON) END AS attributes,
-      'orders' AS _topic,
+      ${literal(sampleTopic(orders))} AS _topic,
       CAST(i % ${parts} AS INTEGER) AS _partition,
       CAST(i // ${parts} AS BIGINT) AS _offset,
       CAST(${start} AS TIMESTAMPTZ) + to_microseconds(CAST(i * ${spanMicros} // ${nOrders} AS BIGINT)) + to_milliseconds(CAST(hash(i, 'lag') % 900 AS BIGINT)) AS _timestamp,
@@ -76,7 +84,7 @@ export async function writeSampleLake(catalog: Catalog, engine: LakeEngine, opts
       );
       const lo = res.rows[0]?.lo;
       if (lo === null || lo === undefined) continue;
-      const name = dataFileName('orders', part, BigInt(String(lo)), BigInt(String(res.rows[0]!.hi)));
+      const name = dataFileName(sampleTopic(orders), part, BigInt(String(lo)), BigInt(String(res.rows[0]!.hi)));
       const dir = path.join(root, `date=${day}`);
       await fsp.mkdir(dir, { recursive: true });
       const staged = path.join(tmp, name);
@@ -107,13 +115,13 @@ export async function writeSampleLake(catalog: Catalog, engine: LakeEngine, opts
       (['consumer','smb','enterprise'])[1 + CAST(hash(i, 'sg', version) % 3 AS INTEGER)] AS segment,
       CAST(${start} AS DATE) - CAST(hash(i, 'sd') % 1500 AS INTEGER) AS signupDate,
       CAST(${start} AS TIMESTAMPTZ) - INTERVAL 1 DAY + to_seconds(CAST(n AS BIGINT)) AS updatedAt,
-      'customers' AS _topic, 0 AS _partition, CAST(n AS BIGINT) AS _offset,
+      ${literal(sampleTopic(customers))} AS _topic, 0 AS _partition, CAST(n AS BIGINT) AS _offset,
       CAST(${start} AS TIMESTAMPTZ) - INTERVAL 1 DAY + to_seconds(CAST(n AS BIGINT)) AS _timestamp,
       'cus_' || lpad(CAST(i AS VARCHAR), 6, '0') AS _key
     FROM numbered`);
   const cnt = await engine.query(`SELECT count(*) AS n FROM __sample_customers`, []);
   const n = BigInt(String(cnt.rows[0]!.n));
-  const cName = dataFileName('customers', 0, 0n, n - 1n);
+  const cName = dataFileName(sampleTopic(customers), 0, 0n, n - 1n);
   const cStaged = path.join(cRoot, '_tmp', cName);
   await engine.exec(`COPY (SELECT * FROM __sample_customers ORDER BY _offset) TO ${literal(cStaged)} (FORMAT parquet, COMPRESSION zstd)`);
   await fsp.rename(cStaged, path.join(cRoot, cName));

@@ -159,6 +159,7 @@ export function shared() {
     Field(() => BigIntScalar)(C.prototype, 'rows');
     Field(() => DateTimeScalar, { nullable: true })(C.prototype, 'lastEventTime');
     Field(() => BigIntScalar, { nullable: true, description: 'Messages in Kafka not yet in the lake (null when unknown)' })(C.prototype, 'lagMessages');
+    Field(() => BigIntScalar, { nullable: true, description: 'Messages in the dead-letter topic (null when Kafka is not reachable)' })(C.prototype, 'deadLettered');
     ObjectType('DatasetInfo')(C);
     return C;
   });

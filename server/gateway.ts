@@ -19,6 +19,8 @@ import { createErrorFormatter } from './errors';
 import { createGraphiqlHandler } from './graphiql';
 import { MAX_PAYLOAD_BYTES, MAX_TOKENS, costError, limitRules, variablesError } from './limits';
 import { createMetrics, type GatewayMetrics } from './metrics';
+import { createKafkaClient, type KafkaClient } from '../kafka';
+import { createIngester, type Ingester } from '../ingestion';
 
 export const GRAPHQL_PATH = '/graphql';
 /** How long shutdown waits for running websocket operations. */
@@ -30,6 +32,8 @@ export interface GatewayOptions {
   /** Listen on this port instead of the catalog's (0: any free port). */
   port?: number;
   host?: string;
+  /** Also run ingestion in this process (`serve --ingest`): unflushed records are queryable at once. */
+  ingest?: boolean;
 }
 
 export interface Gateway {
@@ -40,6 +44,9 @@ export interface Gateway {
   readonly lake: LakeReader;
   readonly engine: LakeEngine;
   readonly metrics: GatewayMetrics;
+  readonly kafka: KafkaClient;
+  /** The in-process ingester (`ingest: true`), else null. */
+  readonly ingester: Ingester | null;
   stop(): Promise<void>;
 }
 
@@ -51,9 +58,23 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { catalog } = opts;
   const log = opts.logger ?? createLogger();
   const engine = await createLakeEngine({ lakePath: catalog.lake.path, threads: catalog.lake.threads || undefined, memoryLimit: catalog.lake.memoryLimit || undefined });
-  const lake = createLakeReader(catalog, engine);
-  const schema = await buildGatewaySchema(catalog);
   const metrics = createMetrics();
+  const kafka = createKafkaClient(catalog.kafka, log.child({ component: 'kafka' }));
+  const ingester = opts.ingest ? createIngester({ catalog, engine, kafka, logger: log, registry: metrics.registry }) : null;
+  const offsetsCache = new Map<string, { at: number; value: Promise<Array<{ partition: number; low: bigint; high: bigint }> | null> }>();
+  const topicOffsets = (topic: string) => {
+    // Cached briefly and bounded in time: `datasets` must answer from the lake even when Kafka is down.
+    const hit = offsetsCache.get(topic);
+    if (hit && Date.now() - hit.at < 2_000) return hit.value;
+    const value = Promise.race([
+      kafka.topicOffsets(topic).catch(() => null),
+      new Promise<null>((r) => setTimeout(() => r(null), 2_000).unref()),
+    ]);
+    offsetsCache.set(topic, { at: Date.now(), value });
+    return value;
+  };
+  const lake = createLakeReader(catalog, engine, { liveSegments: ingester ? (ds) => ingester.liveSegments(ds) : undefined, topicOffsets });
+  const schema = await buildGatewaySchema(catalog);
   const formatError = createErrorFormatter(log);
   const rules = limitRules(catalog.server.limits);
   const production = catalog.server.production;
@@ -201,7 +222,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       log.warn({ err: e }, 'readiness: lake check failed');
       checks.lake = 'down: the lake directory cannot be read';
     }
-    return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
+    // Kafka is reported always; it gates readiness only for roles that need it (in-process ingestion).
+    const offs = await topicOffsets(catalog.datasets[0]!.topic);
+    checks.kafka = offs ? 'ok' : 'down: no Kafka broker answered';
+    const gating = Object.entries(checks).filter(([k]) => k !== 'kafka' || ingester);
+    return { ready: gating.every(([, v]) => v === 'ok'), checks };
   }
 
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -259,6 +284,22 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const url = `http://${shownHost}:${addr.port}${GRAPHQL_PATH}`;
   log.info({ url }, 'lakegate is serving');
+  if (ingester) {
+    // The gateway answers from the lake while Kafka is away; ingestion starts when Kafka answers.
+    const startIngest = async (): Promise<void> => {
+      try {
+        await ingester.start();
+        log.info('ingestion running in-process');
+      } catch (err) {
+        if (stopping) return;
+        log.warn({ err }, 'ingestion could not start yet (Kafka unreachable?); retrying in 5 s');
+        await ingester.stop().catch(() => {});
+        ingestRetry = setTimeout(() => void startIngest(), 5_000);
+      }
+    };
+    void startIngest();
+  }
+  let ingestRetry: NodeJS.Timeout | null = null;
 
   let stopping: Promise<void> | null = null;
   return {
@@ -269,6 +310,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     lake,
     engine,
     metrics,
+    kafka,
+    ingester,
     stop() {
       stopping ??= (async () => {
         const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -284,6 +327,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         await Promise.race([httpClosed, sleep(Math.max(0, deadline - Date.now()))]);
         httpServer.closeAllConnections();
         await apollo.stop();
+        if (ingestRetry) clearTimeout(ingestRetry);
+        if (ingester) await ingester.stop().catch((err) => log.error({ err }, 'ingestion did not stop cleanly'));
+        await kafka.close();
         engine.close();
       })();
       return stopping;
