@@ -2,6 +2,7 @@
 // Benchmarks print side-by-side figures and ratios; they never assert and never run in CI.
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -71,3 +72,111 @@ export async function closedLoop(concurrency: number, seconds: number, send: (wo
 }
 
 export const fmt = (n: number, d = 1) => n.toFixed(d);
+
+// ---- child processes watched line by line, and their memory and CPU (Linux /proc) -------------------------------
+
+export interface WatchedChild {
+  readonly child: ChildProcess;
+  /** The last lines of stdout and stderr (bounded). */
+  readonly lines: string[];
+  /** Resolves with the first line (already seen or to come) matching `re`; rejects on timeout or exit. */
+  waitForLine(re: RegExp, timeoutMs: number): Promise<string>;
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+}
+
+/** Spawn a child whose stdout and stderr are read line by line (so its pipes never fill), keeping the last lines. */
+export function spawnWatched(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, keep = 2_000): WatchedChild {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters = new Set<{ re: RegExp; resolve(l: string): void }>();
+  const onLine = (line: string) => {
+    lines.push(line);
+    if (lines.length > keep) lines.splice(0, lines.length - keep);
+    for (const w of waiters) if (w.re.test(line)) { waiters.delete(w); w.resolve(line); }
+  };
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let rest = '';
+    stream.on('data', (d: Buffer) => {
+      const parts = (rest + d.toString()).split('\n');
+      rest = parts.pop()!;
+      for (const l of parts) onLine(l);
+    });
+    stream.on('end', () => { if (rest) onLine(rest); rest = ''; });
+  }
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    lines,
+    exited,
+    waitForLine(re, timeoutMs) {
+      const seen = lines.find((l) => re.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise<string>((resolve, reject) => {
+        const w = { re, resolve: (l: string) => { clearTimeout(timer); resolve(l); } };
+        const timer = setTimeout(() => { waiters.delete(w); reject(new Error(`no line matching ${re} within ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}`)); }, timeoutMs);
+        waiters.add(w);
+        void exited.then((code) => {
+          if (!waiters.delete(w)) return;
+          clearTimeout(timer);
+          reject(new Error(`child exited (${code}) before printing a line matching ${re}:\n${lines.slice(-20).join('\n')}`));
+        });
+      });
+    },
+  };
+}
+
+/** Resident set size now and its peak (VmHWM) of a live process, in bytes; null when /proc cannot tell (not Linux, gone). */
+export function procMemory(pid: number): { rss: number; hwm: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    const rss = kb('VmRSS');
+    const hwm = kb('VmHWM');
+    return Number.isFinite(rss) && Number.isFinite(hwm) ? { rss, hwm } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** User + system CPU seconds of a live process (all its threads) from /proc/<pid>/stat; assumes USER_HZ = 100. */
+export function procCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+export const MiB = 2 ** 20;
+
+/** Self time per function of a V8 .cpuprofile (node --cpu-prof), largest first, with its share of all samples. */
+export function cpuProfileHotspots(file: string, top = 15): Array<{ fn: string; where: string; ms: number; pct: number }> {
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  prof.samples.forEach((id, i) => {
+    const us = prof.timeDeltas[i] ?? 0;
+    total += us;
+    const cf = byId.get(id)?.callFrame;
+    if (!cf) return;
+    const where = cf.url ? `${cf.url.replace(/^file:\/\//, '').replace(/^.*node_modules\//, '')}:${cf.lineNumber + 1}` : '';
+    const k = `${cf.functionName || '(anonymous)'}\u0000${where}`;
+    self.set(k, (self.get(k) ?? 0) + us);
+  });
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([k, us]) => {
+      const [fn, where] = k.split('\u0000') as [string, string];
+      return { fn, where, ms: us / 1000, pct: (100 * us) / total };
+    });
+}

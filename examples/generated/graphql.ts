@@ -154,6 +154,8 @@ export type CustomerWhere = {
 export type DatasetInfo = {
   __typename?: 'DatasetInfo';
   bytes: Scalars['BigInt']['output'];
+  /** Messages in the dead-letter topic (null when Kafka is not reachable) */
+  deadLettered?: Maybe<Scalars['BigInt']['output']>;
   files: Scalars['Int']['output'];
   /** Messages in Kafka not yet in the lake (null when unknown) */
   lagMessages?: Maybe<Scalars['BigInt']['output']>;
