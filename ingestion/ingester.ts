@@ -59,7 +59,8 @@ interface PartState {
   /** Next offset to consume; null until recovered from the lake. */
   next: bigint | null;
   needSeek: boolean;
-  seekTries: number;
+  /** A seek of ours is pending: the next batch is its answer. */
+  seeked: boolean;
   seg: Segment | null;
   segOpenedAt: number;
   chain: Promise<void>;
@@ -121,7 +122,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
     const k = key(topic, partition);
     let st = states.get(k);
     if (!st) {
-      st = { ds, topic, partition, next: null, needSeek: false, seekTries: 0, seg: null, segOpenedAt: 0, chain: Promise.resolve(), pendingBytes: 0, committedEnd: null, highWatermark: null, busy: false, epoch, stopped: null };
+      st = { ds, topic, partition, next: null, needSeek: false, seeked: false, seg: null, segOpenedAt: 0, chain: Promise.resolve(), pendingBytes: 0, committedEnd: null, highWatermark: null, busy: false, epoch, stopped: null };
       states.set(k, st);
     }
     return st;
@@ -139,7 +140,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
     st.seg = null;
     st.next = null;
     st.needSeek = false;
-    st.seekTries = 0;
+    st.seeked = false;
   };
 
   const commitKafkaOffset = async (st: PartState, next: bigint) => {
@@ -236,7 +237,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
     st.next = next;
     st.committedEnd = next - 1n;
     st.needSeek = true;
-    st.seekTries = 0;
+    st.seeked = false;
   };
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -252,22 +253,24 @@ export function createIngester(opts: IngesterOptions): Ingester {
       if (st.next === null) await recover(st);
       const first = BigInt(batch.messages[0]!.offset);
       if (st.needSeek) {
-        if (first !== st.next && st.seekTries < 3) {
-          // A first batch that does not start where the lake ends: ask for exactly that offset.
-          if (first > st.next!) {
-            const low = (await kafka.topicOffsets(st.topic)).find((o) => o.partition === st.partition)?.low ?? 0n;
-            if (low > st.next!) {
-              log.warn({ topic: st.topic, partition: st.partition, from: String(st.next), to: String(low) }, 'offsets were deleted by Kafka retention before they reached the lake');
-              st.next = low;
-            }
-          }
-          if (first !== st.next) {
-            st.seekTries++;
-            consumer!.seek({ topic: st.topic, partition: st.partition, offset: st.next!.toString() });
-            return;
-          }
-        }
         st.needSeek = false;
+        if (first !== st.next) {
+          // Not where the lake ends: ask for exactly that offset. kafkajs drops fetches older than a seek.
+          st.seeked = true;
+          consumer!.seek({ topic: st.topic, partition: st.partition, offset: st.next!.toString() });
+          return;
+        }
+      }
+      if (st.seeked) {
+        // The answer to our seek starts at the first offset Kafka still has at or after it.
+        st.seeked = false;
+        if (first > st.next!) {
+          log.warn({ topic: st.topic, partition: st.partition, from: String(st.next), to: String(first - 1n) }, 'offsets no longer in Kafka (retention or compaction) before they reached the lake');
+        }
+      } else if (first > st.next!) {
+        // A batch past the expected offset without a seek of ours: never accept a gap silently; re-seek.
+        st.needSeek = true;
+        return;
       }
       const decode = decoders.get(ds.name)!;
       const { maxRows, maxBytes, maxRecordSpanMs } = settings.rotate;

@@ -72,3 +72,45 @@ test('every produced event lands exactly once; poison records go to the DLQ with
   for (const [key, why] of poisonAt) assert.match(seen.get(key)!, why, key);
   assert.equal(ing.stats(kl.catalog.datasetMap.get('orders')!).deadLettered, poisonAt.size);
 });
+
+test('a record that cannot be dead-lettered stops its partition (nothing after it is skipped) until the DLQ works again', { timeout: 120_000 }, async (t) => {
+  const kl = await createKafkaLake(t, { partitions: 2 });
+  const engine = await createLakeEngine({ lakePath: kl.lakePath });
+  kl.defer(() => engine.close());
+  const kafka = createKafkaClient(kl.catalog.kafka);
+  kl.defer(() => kafka.close());
+  const prod = await trackedProducer(kl);
+  const before = Array.from({ length: 200 }, (_, i) => ({ key: `o-${i}`, value: JSON.stringify(orderEvent(i)), partition: i % 2 }));
+  await prod.send(before);
+  const poisonKeys = new Set(prod.produced.keys());
+  await prod.send([{ key: 'bad', value: '{broken', partition: 0 }]);
+  const poisonKey = [...prod.produced.keys()].find((k) => !poisonKeys.has(k))!;
+  await prod.send(Array.from({ length: 200 }, (_, i) => ({ key: `o-${200 + i}`, value: JSON.stringify(orderEvent(200 + i)), partition: i % 2 })));
+  // From now on the broker refuses produce requests (the producer above is done): the DLQ write fails.
+  await kl.dc.pushRequestErrors(0, 4, 29 /* TOPIC_AUTHORIZATION_FAILED, not retriable */);
+
+  const ing = createIngester({ catalog: kl.catalog, engine, kafka, logger: quietLogger() });
+  await ing.start();
+  kl.defer(() => ing.stop());
+  const [pz, pzOffset] = poisonKey.split(':').map(Number) as [number, number];
+  const datasetDir = path.join(kl.lakePath, 'orders');
+  await waitFor('partition stopped', () => ing.partitions().find((p) => p.topic === 'orders' && p.partition === pz && p.stopped), 30_000);
+  await new Promise((r) => setTimeout(r, 1_500));
+  const during = await compareLake(datasetDir, new Map([...prod.produced].filter(([k]) => k !== poisonKey)));
+  // Nothing at or after the poison offset of that partition is in the lake; the other partition is complete.
+  for (const k of during.missing) {
+    const [p, o] = k.split(':').map(Number) as [number, number];
+    assert.equal(p, pz, `missing ${k} from a partition that did not stop`);
+    assert.ok(o > pzOffset, `missing ${k} before the poison record`);
+  }
+  assert.ok(during.missing.length > 0, 'records after the poison were not skipped past');
+  assert.match(ing.partitions().find((p) => p.partition === pz && p.topic === 'orders')!.stopped!, new RegExp(`offset ${pzOffset}`));
+  // The errors are used up: after the retry pause the DLQ write succeeds and everything lands.
+  const expected = new Map([...prod.produced].filter(([k]) => k !== poisonKey));
+  const res = await waitFor('all events after the DLQ recovered', async () => {
+    const r = await compareLake(datasetDir, expected);
+    return r.missing.length === 0 ? r : null;
+  }, 60_000, 500);
+  assert.deepEqual({ extra: res.extra, duplicates: res.duplicates }, { extra: [], duplicates: 0 });
+  assert.equal(ing.stats(kl.catalog.datasetMap.get('orders')!).deadLettered, 1);
+});

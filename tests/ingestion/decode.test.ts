@@ -1,0 +1,89 @@
+// Record decoding: coercions accepted, errors named by field; ISO timestamps parsed to the same instant DuckDB reads.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadConfig } from '../../config';
+import { createDecoder, parseTimestampMicros } from '../../ingestion';
+import { TEST_CONFIG } from '../helpers/lake-fixture';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'lakegate-decode-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+writeFileSync(path.join(dir, 'lakegate.yaml'), TEST_CONFIG(path.join(dir, 'lake')));
+const ds = loadConfig(path.join(dir, 'lakegate.yaml')).datasetMap.get('orders')!;
+const decode = createDecoder(ds);
+const base = { id: 'a', customerId: 'c', amount: 1.5, createdAt: '2026-11-21T10:00:00Z' };
+const idx = (name: string) => ds.fields.findIndex((f) => f.name === name);
+const run = (doc: unknown) => decode(Buffer.from(typeof doc === 'string' ? doc : JSON.stringify(doc)));
+
+test('coercions: numeric strings, boolean strings, digit-string longs, epoch-ms timestamps, dates, JSON kept as text', () => {
+  const r = run({ ...base, amount: '2.25', quantity: '7', total: '9007199254740993', paid: 'true', shipDate: '2026-02-28', createdAt: 1795000000123, attributes: { a: [1, { b: null }] }, tags: ['x'], scores: ['3', 4] });
+  assert.ok(r.ok, r.ok ? "" : r.error);
+  const v = r.row.values;
+  assert.equal(v[idx('amount')], 2.25);
+  assert.equal(v[idx('quantity')], 7);
+  assert.equal(v[idx('total')], 9007199254740993n);
+  assert.equal(v[idx('paid')], true);
+  assert.equal(v[idx('shipDate')], Date.UTC(2026, 1, 28) / 86_400_000);
+  assert.equal(v[idx('createdAt')], 1795000000123000);
+  assert.equal(v[idx('attributes')], '{"a":[1,{"b":null}]}');
+  assert.deepEqual(v[idx('scores')], [3, 4]);
+  assert.equal(r.row.eventTimeMs, 1795000000123);
+  // Unknown keys are ignored; absent optional fields are null.
+  const r2 = run({ ...base, extra: 1 });
+  assert.ok(r2.ok);
+  assert.equal(r2.row.values[idx('quantity')], null);
+});
+
+test('errors name the field and the problem; nothing is guessed', () => {
+  const cases: Array<[unknown, RegExp]> = [
+    ['{"id": ', /invalid JSON/],
+    ['"just a string"', /expected a JSON object/],
+    ['null', /expected a JSON object/],
+    [{ ...base, id: null }, /field "id" is required/],
+    [{ customerId: 'c', amount: 1, createdAt: base.createdAt }, /field "id" is required/],
+    [{ ...base, id: 5 }, /field "id": expected a string/],
+    [{ ...base, amount: 'abc' }, /field "amount": expected a number/],
+    [{ ...base, quantity: 1.5 }, /field "quantity": expected a 32-bit integer/],
+    [{ ...base, quantity: 2 ** 31 }, /field "quantity"/],
+    [{ ...base, total: 2 ** 60 }, /field "total": a long beyond ±2\^53 must be sent as a string/],
+    [{ ...base, total: '9223372036854775808' }, /field "total": expected a 64-bit integer/],
+    [{ ...base, paid: 'yes' }, /field "paid": expected a boolean/],
+    [{ ...base, createdAt: '2026-02-30T00:00:00Z' }, /field "createdAt"/],
+    [{ ...base, createdAt: 'yesterday' }, /field "createdAt"/],
+    [{ ...base, shipDate: '2026-13-01' }, /field "shipDate"/],
+    [{ ...base, tags: 'x' }, /field "tags": expected a list/],
+    [{ ...base, tags: ['x', null] }, /field "tags": element 1 is null/],
+    [{ ...base, scores: [1, 'x'] }, /field "scores": element 1/],
+  ];
+  for (const [doc, why] of cases) {
+    const r = run(doc);
+    assert.equal(r.ok, false, JSON.stringify(doc));
+    assert.match((r as { error: string }).error, why, JSON.stringify(doc));
+  }
+  assert.match((decode(null) as { error: string }).error, /tombstone/);
+});
+
+test('ISO-8601 timestamps decode to the instant DuckDB reads from the same text', async () => {
+  const texts = [
+    '2026-11-21T10:00:00Z', '2026-11-21T10:00:00.5Z', '2026-11-21T10:00:00.123456Z', '2026-11-21T10:00:00.1234567Z',
+    '2026-11-21 10:00:00', '2026-11-21T10:00', '2026-11-21T23:59:59+05:30', '2026-11-21T00:00:00-08:00',
+    '2024-02-29T12:00:00Z', '1970-01-01T00:00:00Z', '1969-12-31T23:59:59.999Z', '2026-11-21T10:00:00+0100',
+  ];
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    await c.run(`SET TimeZone = 'UTC'`);
+    for (const s of texts) {
+      const got = parseTimestampMicros(s);
+      const [row] = (await c.runAndReadAll(`SELECT CAST(epoch_us(CAST($1 AS TIMESTAMPTZ)) AS VARCHAR) AS us`, [s])).getRowObjectsJson();
+      assert.equal(String(got), String(row!.us), s);
+    }
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+});
