@@ -88,6 +88,10 @@ export interface WatchedChild {
 /** Spawn a child whose stdout and stderr are read line by line (so its pipes never fill), keeping the last lines. */
 export function spawnWatched(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, keep = 2_000): WatchedChild {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A bench that dies (or exits early) must not leave a worker running: kill it on this process's exit.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  child.on('exit', () => process.off('exit', killOnExit));
   const lines: string[] = [];
   const waiters = new Set<{ re: RegExp; resolve(l: string): void }>();
   const onLine = (line: string) => {

@@ -7,7 +7,8 @@
 // Prints figures and ratios; never asserts.
 //
 //   node dist/bench/ingest.bench.js [--events 400000] [--partitions auto] [--rate 200] [--seconds 20] [--poll-ms 20]
-//                                   [--flush-ms N] [--phases throughput,latency] [--cpu-prof DIR] [--keep]
+//                                   [--rounds 1] [--flush-ms N] [--ingest-extra 'maxBufferedBytes: 33554432']
+//                                   [--latency-partitions 4] [--phases throughput,latency] [--cpu-prof DIR] [--timeout S] [--keep]
 //
 // Internal role (the raw baseline's child): node dist/bench/ingest.bench.js --role raw --brokers B --topic T --events N
 
@@ -18,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { loadConfig } from '../config';
-import { startDevCluster, type DevCluster } from '../tools/dev-cluster';
+import { startDevCluster } from '../tools/dev-cluster';
 import { orderEvent, visibleFiles } from '../tests/helpers/kafka-fixture';
 import { TEST_CONFIG } from '../tests/helpers/lake-fixture';
 import { MiB, cpuProfileHotspots, fmt, procCpuSeconds, procMemory, spawnServer, spawnWatched, stopChild, summary, type WatchedChild } from './common';
@@ -51,10 +52,12 @@ async function main(): Promise<void> {
       rate: { type: 'string', default: '200' },
       seconds: { type: 'string', default: '20' },
       'poll-ms': { type: 'string', default: '20' },
+      'latency-partitions': { type: 'string', default: '4' },
       'flush-ms': { type: 'string' },
       phases: { type: 'string', default: 'throughput,latency' },
       'cpu-prof': { type: 'string' },
       timeout: { type: 'string' },
+      rounds: { type: 'string', default: '1' },
       'ingest-extra': { type: 'string' },
       keep: { type: 'boolean', default: false },
       // raw role only
@@ -72,9 +75,10 @@ async function main(): Promise<void> {
   const dir = path.join(root, '.tmp', `bench-ingest-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   const brokerCount = Number(values.brokers);
+  const latParts = Number(values['latency-partitions']);
   const dc = await startDevCluster({
     brokers: brokerCount,
-    topics: { orders: partitions, 'orders.dlq': 1, customers: 1, 'customers.dlq': 1, lat_inproc: 4, 'lat_inproc.dlq': 1, lat_sep: 4, 'lat_sep.dlq': 1 },
+    topics: { orders: partitions, 'orders.dlq': 1, customers: 1, 'customers.dlq': 1, lat_inproc: latParts, 'lat_inproc.dlq': 1, lat_sep: latParts, 'lat_sep.dlq': 1 },
   });
   const kafka = new Kafka({ clientId: 'bench', brokers: dc.brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -112,7 +116,7 @@ async function main(): Promise<void> {
   async function throughputPhase(): Promise<void> {
     const cfg = writeConfig('throughput', 'orders');
     console.log(`\nproducing a backlog of ${events} events (~${EVENT_BYTES} B JSON each) over ${partitions} partitions...`);
-    let t0 = wall();
+    const t0 = wall();
     let valueBytes = 0;
     const perRequest = 500;
     const inFlight = new Set<Promise<unknown>>();
@@ -138,81 +142,111 @@ async function main(): Promise<void> {
     const dropped = events - backlog;
     if (dropped > 0) console.log(`  WARNING: the mock's retention dropped ${dropped} events (use more --partitions); measuring the ${backlog} it kept`);
 
-    // The raw baseline first: a plain kafkajs group, JSON.parse of every value, in its own process.
-    const raw = spawnWatched(process.execPath, [__filename, '--role', 'raw', '--brokers', dc.brokers.join(','), '--topic', 'orders', '--group', `bench-raw-${process.pid}`, '--events', String(backlog)]);
-    let rawPeak = 0;
-    const rawSampler = setInterval(() => { rawPeak = Math.max(rawPeak, procMemory(raw.child.pid!)?.rss ?? 0); }, 100);
-    const rawLine = await raw.waitForLine(/^RESULT /, timeoutMs(backlog)).finally(() => clearInterval(rawSampler));
-    await raw.exited;
-    const r = JSON.parse(rawLine.slice('RESULT '.length)) as { join: number; first: number; done: number; n: number; cpu: number; hwm: number };
-    const rawFromFirst = r.n / ((r.done - r.first) / 1000);
-    const rawFromJoin = r.n / ((r.done - r.join) / 1000);
-
-    // lakegate ingest, as deployed: the CLI in its own process, a lake of its own.
-    const ing = spawnWatched(process.execPath, [...profArgs('ingest-backlog'), cli, 'ingest', '--config', cfg.file], { LAKEGATE_LOG_LEVEL: 'info' });
-    const datasetDir = path.join(cfg.lakePath, 'orders');
-    let ingPeakSampled = 0;
-    const progress: Array<[number, number]> = [];
-    let tJoin = NaN;
-    let tDone = NaN;
-    let committed = 0;
-    let mem: { rss: number; hwm: number } | null = null;
-    let cpu: number | null = null;
-    try {
-      const joinLine = await ing.waitForLine(/joined the ingestion group/, 60_000);
-      tJoin = Number((JSON.parse(joinLine) as { time: number }).time);
-      const deadline = wall() + timeoutMs(backlog);
-      let lastReport = wall();
-      const want = new Map(offsets.map((o) => [o.partition, o.high - 1n]));
-      while (wall() < deadline) {
-        const files = await visibleFiles(datasetDir);
-        const maxEnd = new Map<number, bigint>();
-        committed = 0;
-        for (const f of files) {
-          // <topic>+<partition>+<start>+<end>.parquet, read here without lakegate's layout code.
-          const m = /\+(\d+)\+(\d+)\+(\d+)\.parquet$/.exec(path.basename(f));
-          if (!m) continue;
-          const p = Number(m[1]);
-          const end = BigInt(m[3]!);
-          committed += Number(end - BigInt(m[2]!) + 1n);
-          if (end > (maxEnd.get(p) ?? -1n)) maxEnd.set(p, end);
-        }
-        const now = wall();
-        progress.push([now, committed]);
-        ingPeakSampled = Math.max(ingPeakSampled, procMemory(ing.child.pid!)?.rss ?? 0);
-        if ([...want].every(([p, end]) => (maxEnd.get(p) ?? -1n) >= end)) {
-          tDone = now;
-          break;
-        }
-        if (now - lastReport > 10_000) {
-          lastReport = now;
-          console.log(`  ingest: ${committed}/${backlog} committed after ${fmt((now - tJoin) / 1000)} s, RSS ${fmt((procMemory(ing.child.pid!)?.rss ?? 0) / MiB, 0)} MiB`);
-        }
-        await sleep(100);
-      }
-      mem = procMemory(ing.child.pid!);
-      cpu = procCpuSeconds(ing.child.pid!);
-    } finally {
-      await stopChild(ing.child);
+    // Rounds alternate the raw baseline and lakegate over the same backlog (new groups, a new lake each time), so
+    // that both see the same machine state; with --rounds > 1 the medians are the headline.
+    const rounds = Number(values.rounds);
+    const runs: Array<{ raw: RawRun; ing: IngestRun }> = [];
+    for (let k = 1; k <= rounds; k++) {
+      const raw = await runRaw(k, backlog);
+      const ing = await runIngest(k, backlog, offsets);
+      runs.push({ raw, ing });
+      if (rounds > 1) console.log(`  round ${k}: raw ${fmt(raw.rate, 0)} ev/s, ingest ${fmt(ing.rate, 0)} ev/s, ratio ${fmt(ing.rate / raw.rate, 3)}x, ingest VmHWM ${fmt(ing.hwm / MiB, 0)} MiB`);
     }
-    const verified = await countLake(datasetDir);
-    const ingSeconds = ((Number.isFinite(tDone) ? tDone : wall()) - tJoin) / 1000;
-    const ingRate = (Number.isFinite(tDone) ? backlog : committed) / ingSeconds;
-    // Steady state: between 10% and 90% of the backlog committed (leaves out the first files and the last flush).
-    const at = (frac: number) => progress.find(([, n]) => n >= frac * backlog);
-    const p10 = at(0.1);
-    const p90 = at(0.9);
-    const steady = p10 && p90 && p90[0] > p10[0] ? (p90[1] - p10[1]) / ((p90[0] - p10[0]) / 1000) : NaN;
+    const med = (xs: number[]) => summary(xs).p50;
+    const range = (xs: number[], d = 0) => (xs.length > 1 ? ` [${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}]` : '');
+    const col = <T>(f: (r: { raw: RawRun; ing: IngestRun }) => T) => runs.map(f);
+    const rawRate = col((r) => r.raw.rate);
+    const ingRate = col((r) => r.ing.rate);
+    const ratio = col((r) => r.ing.rate / r.raw.rate);
+    const steady = col((r) => r.ing.steady).filter(Number.isFinite);
+    const last = runs[runs.length - 1]!;
+    const of = rounds > 1 ? `median of ${rounds} rounds [min–max]` : '1 round';
 
-    console.log(`\n(1) backlog of ${backlog} events (avg ${fmt(valueBytes / events, 0)} B JSON) over ${partitions} partitions; rates from group join (the ~3 s join excluded)`);
-    console.log(`    raw kafkajs consume + JSON.parse   ${fmt(rawFromJoin, 0).padStart(7)} ev/s   (${fmt((r.done - r.join) / 1000)} s; from its first batch ${fmt(rawFromFirst, 0)} ev/s)   CPU ${fmt(r.cpu)} s   peak RSS ${fmt(r.hwm / MiB, 0)} MiB`);
-    console.log(`    lakegate ingest → committed files  ${fmt(ingRate, 0).padStart(7)} ev/s   (${fmt(ingSeconds)} s until the lake held ${Number.isFinite(tDone) ? 'all' : `only ${committed} of`} ${backlog}; 10%→90% ${fmt(steady, 0)} ev/s)   CPU ${cpu === null ? '?' : fmt(cpu)} s`);
-    console.log(`    ratio ingest/raw = ${fmt(ingRate / rawFromJoin, 3)}x  (target >= 0.7x); the ingest time includes the last flush (flushIntervalMs ${cfg.flushMs})`);
-    console.log(`    lake check (independent DuckDB over the visible files): ${verified.rows} rows, ${verified.distinct} distinct (partition, offset), ${verified.files} files, ${fmt(verified.bytes / MiB)} MiB` +
-      (verified.rows === backlog && verified.distinct === backlog ? ' — complete, no duplicates' : ` — EXPECTED ${backlog}`));
+    console.log(`\n(1) backlog of ${backlog} events (avg ${fmt(valueBytes / events, 0)} B JSON) over ${partitions} partitions, ${of}; rates from group join (the ~3 s join excluded)`);
+    console.log(`    raw kafkajs consume + JSON.parse   ${fmt(med(rawRate), 0).padStart(7)} ev/s${range(rawRate)}   (${fmt(med(col((r) => r.raw.seconds)))} s; from its first batch ${fmt(med(col((r) => r.raw.rateFromFirst)), 0)} ev/s)   CPU ${fmt(med(col((r) => r.raw.cpu)))} s (${fmt((med(col((r) => r.raw.cpu)) * 1e6) / backlog)} µs/event)`);
+    console.log(`    lakegate ingest → committed files  ${fmt(med(ingRate), 0).padStart(7)} ev/s${range(ingRate)}   (${fmt(med(col((r) => r.ing.seconds)))} s until the lake held all; 10%→90% committed ${steady.length ? `${fmt(med(steady), 0)} ev/s` : 'n/a: files landed together'})   CPU ${fmt(med(col((r) => r.ing.cpu)))} s (${fmt((med(col((r) => r.ing.cpu)) * 1e6) / backlog)} µs/event, all threads)`);
+    console.log(`    ratio ingest/raw = ${fmt(med(ratio), 3)}x${range(ratio, 3)}  (target >= 0.7x); the ingest time includes the last flush (flushIntervalMs ${cfg.flushMs})`);
+    for (const { ing } of runs) {
+      const v = ing.verified;
+      if (!ing.complete) console.log(`    WARNING: round ${ing.round} timed out with ${ing.committed} of ${backlog} committed (its rate counts those)`);
+      if (v.rows !== backlog || v.distinct !== backlog) console.log(`    WARNING: round ${ing.round}: the lake holds ${v.rows} rows, ${v.distinct} distinct (partition, offset); expected ${backlog}`);
+    }
+    const v = last.ing.verified;
+    console.log(`    lake check (independent DuckDB over the visible files): ${v.rows} rows, ${v.distinct} distinct (partition, offset), ${v.files} files, ${fmt(v.bytes / MiB)} MiB` +
+      (runs.every((r) => r.ing.verified.rows === backlog && r.ing.verified.distinct === backlog) ? ' — complete, no duplicates' : ' — INCOMPLETE (see above)'));
+    const hwm = col((r) => r.ing.hwm / MiB);
     console.log(`\n(2) peak RSS of lakegate ingest while catching up ${backlog} events`);
-    console.log(`    VmHWM ${mem ? fmt(mem.hwm / MiB, 0) : '?'} MiB (sampled VmRSS max ${fmt(ingPeakSampled / MiB, 0)} MiB)  (target <= 512 MiB);  raw kafkajs consumer: ${fmt(Math.max(r.hwm, rawPeak) / MiB, 0)} MiB`);
-    await printProfile('ingest-backlog', 'the ingester catching up the backlog');
+    console.log(`    VmHWM ${fmt(med(hwm), 0)} MiB${range(hwm)}  (target <= 512 MiB);  raw kafkajs consumer: ${fmt(med(col((r) => r.raw.hwm / MiB)), 0)} MiB`);
+    await printProfile('ingest-backlog-1', 'the ingester catching up the backlog (round 1)');
+
+    async function runRaw(round: number, n: number): Promise<RawRun> {
+      const raw = spawnWatched(process.execPath, [__filename, '--role', 'raw', '--brokers', dc.brokers.join(','), '--topic', 'orders', '--group', `bench-raw-${process.pid}-${round}`, '--events', String(n)]);
+      let peak = 0;
+      const sampler = setInterval(() => { peak = Math.max(peak, procMemory(raw.child.pid!)?.rss ?? 0); }, 100);
+      const line = await raw.waitForLine(/^RESULT /, timeoutMs(n)).finally(() => clearInterval(sampler));
+      await raw.exited;
+      const r = JSON.parse(line.slice('RESULT '.length)) as { join: number; first: number; done: number; n: number; cpu: number; hwm: number };
+      return { rate: r.n / ((r.done - r.join) / 1000), rateFromFirst: r.n / ((r.done - r.first) / 1000), seconds: (r.done - r.join) / 1000, cpu: r.cpu, hwm: Math.max(r.hwm, peak) };
+    }
+
+    // lakegate ingest, as deployed: the CLI in its own process, a lake of its own; done when the visible files
+    // cover every partition up to its high watermark.
+    async function runIngest(round: number, n: number, offs: typeof offsets): Promise<IngestRun> {
+      const c = round === 1 ? cfg : writeConfig(`throughput-${round}`, 'orders');
+      const ing = spawnWatched(process.execPath, [...profArgs(`ingest-backlog-${round}`), cli, 'ingest', '--config', c.file], { LAKEGATE_LOG_LEVEL: 'info' });
+      const datasetDir = path.join(c.lakePath, 'orders');
+      const progress: Array<[number, number]> = [];
+      let tJoin = NaN;
+      let tDone = NaN;
+      let committed = 0;
+      let mem: { rss: number; hwm: number } | null = null;
+      let cpu: number | null = null;
+      try {
+        const joinLine = await ing.waitForLine(/joined the ingestion group/, 60_000);
+        tJoin = Number((JSON.parse(joinLine) as { time: number }).time);
+        const deadline = wall() + timeoutMs(n);
+        let lastReport = wall();
+        const want = new Map(offs.map((o) => [o.partition, o.high - 1n]));
+        while (wall() < deadline) {
+          if (ing.child.exitCode !== null || ing.child.signalCode !== null) throw new Error(`lakegate ingest exited early:\n${ing.lines.slice(-20).join('\n')}`);
+          const files = await visibleFiles(datasetDir);
+          const maxEnd = new Map<number, bigint>();
+          committed = 0;
+          for (const f of files) {
+            // <topic>+<partition>+<start>+<end>.parquet, read here without lakegate's layout code.
+            const m = /\+(\d+)\+(\d+)\+(\d+)\.parquet$/.exec(path.basename(f));
+            if (!m) continue;
+            const p = Number(m[1]);
+            const end = BigInt(m[3]!);
+            committed += Number(end - BigInt(m[2]!) + 1n);
+            if (end > (maxEnd.get(p) ?? -1n)) maxEnd.set(p, end);
+          }
+          const now = wall();
+          progress.push([now, committed]);
+          if ([...want].every(([p, end]) => (maxEnd.get(p) ?? -1n) >= end)) {
+            tDone = now;
+            break;
+          }
+          if (now - lastReport > 10_000) {
+            lastReport = now;
+            console.log(`  ingest: ${committed}/${n} committed after ${fmt((now - tJoin) / 1000)} s, RSS ${fmt((procMemory(ing.child.pid!)?.rss ?? 0) / MiB, 0)} MiB`);
+          }
+          await sleep(100);
+        }
+        mem = procMemory(ing.child.pid!);
+        cpu = procCpuSeconds(ing.child.pid!);
+      } finally {
+        await stopChild(ing.child);
+      }
+      const complete = Number.isFinite(tDone);
+      const seconds = ((complete ? tDone : wall()) - tJoin) / 1000;
+      // Steady state: between 10% and 90% of the backlog committed (leaves out the first files and the last flush).
+      const at = (frac: number) => progress.find(([, x]) => x >= frac * n);
+      const p10 = at(0.1);
+      const p90 = at(0.9);
+      const steady = p10 && p90 && p90[0] > p10[0] ? (p90[1] - p10[1]) / ((p90[0] - p10[0]) / 1000) : NaN;
+      return { round, rate: (complete ? n : committed) / seconds, seconds, steady, complete, committed, cpu: cpu ?? NaN, hwm: mem?.hwm ?? NaN, verified: await countLake(datasetDir) };
+    }
   }
 
   /** node flags that write a CPU profile of a child to --cpu-prof DIR under a fixed name (none without --cpu-prof). */
@@ -263,7 +297,7 @@ async function main(): Promise<void> {
       await stopChild(ingB.child);
     }
 
-    console.log(`\n(3) produce → visible through POST /graphql, ${rate} events/s for ${seconds} s, polled every ${pollMs} ms (orders(where: {id: {in: pending}}))`);
+    console.log(`\n(3) produce → visible through POST /graphql, ${rate} events/s over ${latParts} partitions for ${seconds} s, polled every ${pollMs} ms (orders(where: {id: {in: pending}}))`);
     const row = (label: string, x: LatencyResult) =>
       console.log(`    ${label.padEnd(40)} p50 ${fmt(x.lat.p50, 0).padStart(5)} ms   p95 ${fmt(x.lat.p95, 0).padStart(5)} ms   p99 ${fmt(x.lat.p99, 0).padStart(5)} ms   max ${fmt(x.max, 0).padStart(5)} ms   ` +
         `seen ${x.lat.n}/${x.sent}   poll query p50 ${fmt(x.poll.p50)} ms`);
@@ -272,6 +306,26 @@ async function main(): Promise<void> {
     console.log(`    target: in-process p99 <= 1000 ms; out of process ≈ flushIntervalMs (a record waits for its file)`);
     await printProfile('serve-ingest-latency', 'the serve --ingest gateway during the in-process latency run');
   }
+}
+
+interface RawRun {
+  rate: number;
+  rateFromFirst: number;
+  seconds: number;
+  cpu: number;
+  hwm: number;
+}
+
+interface IngestRun {
+  round: number;
+  rate: number;
+  seconds: number;
+  steady: number;
+  complete: boolean;
+  committed: number;
+  cpu: number;
+  hwm: number;
+  verified: { rows: number; distinct: number; files: number; bytes: number };
 }
 
 interface LatencyResult {

@@ -19,6 +19,8 @@ export interface IngesterOptions {
   datasets?: readonly Dataset[];
   registry?: Registry;
   settings?: Partial<IngestSettings>;
+  /** Queries in this process read the unflushed segments (`serve --ingest`): keep committed ones a while for them. */
+  queryable?: boolean;
 }
 
 export interface PartitionStatus {
@@ -84,7 +86,8 @@ export function createIngester(opts: IngesterOptions): Ingester {
   const log = logger.child({ component: 'ingest' });
   const writer: LakeWriter = createLakeWriter(engine, {
     rowGroupSize: settings.rowGroupSize,
-    retireAfterMs: catalog.server.limits.queryTimeoutMs * 2 + 5_000,
+    // A query may have listed the files just before a segment's rename; nobody queries an ingest-only worker.
+    retireAfterMs: opts.queryable ? catalog.server.limits.queryTimeoutMs * 2 + 5_000 : 0,
     log: (level, msg, extra) => log[level](extra ?? {}, msg),
   });
   const states = new Map<string, PartState>();

@@ -60,7 +60,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const engine = await createLakeEngine({ lakePath: catalog.lake.path, threads: catalog.lake.threads || undefined, memoryLimit: catalog.lake.memoryLimit || undefined });
   const metrics = createMetrics();
   const kafka = createKafkaClient(catalog.kafka, log.child({ component: 'kafka' }));
-  const ingester = opts.ingest ? createIngester({ catalog, engine, kafka, logger: log, registry: metrics.registry }) : null;
+  const ingester = opts.ingest ? createIngester({ catalog, engine, kafka, logger: log, registry: metrics.registry, queryable: true }) : null;
   const offsetsCache = new Map<string, { at: number; value: Promise<Array<{ partition: number; low: bigint; high: bigint }> | null> }>();
   const topicOffsets = (topic: string) => {
     // Cached briefly and bounded in time: `datasets` must answer from the lake even when Kafka is down.

@@ -9,7 +9,8 @@ import type { KafkaLake, TrackedProducer } from './kafka-fixture';
 import { orderEvent, repoRoot, visibleFiles } from './kafka-fixture';
 import { TEST_CONFIG } from './lake-fixture';
 
-export const MAIN = path.join(repoRoot, 'dist', 'cli', 'main.js');
+/** The `lakegate` CLI the children run (LAKEGATE_TEST_MAIN: another build of it, e.g. an instrumented copy). */
+export const MAIN = process.env.LAKEGATE_TEST_MAIN ?? path.join(repoRoot, 'dist', 'cli', 'main.js');
 const OUTPUT_KEEP = 64_000;
 
 /** The environment without any LAKEGATE_* override from the developer's shell; children log at warn. */
