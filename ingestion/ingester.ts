@@ -65,12 +65,16 @@ interface PartState {
   seeked: boolean;
   seg: Segment | null;
   segOpenedAt: number;
+  /** Closed segments waiting in `chain` for their commit, oldest first. */
+  queued: Set<Segment>;
   chain: Promise<void>;
   pendingBytes: number;
   committedEnd: bigint | null;
   highWatermark: bigint | null;
   busy: boolean;
   epoch: number;
+  /** Bumped by every reset: a batch in flight across a reset must not touch the partition's new state. */
+  gen: number;
   stopped: string | null;
 }
 
@@ -125,7 +129,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
     const k = key(topic, partition);
     let st = states.get(k);
     if (!st) {
-      st = { ds, topic, partition, next: null, needSeek: false, seeked: false, seg: null, segOpenedAt: 0, chain: Promise.resolve(), pendingBytes: 0, committedEnd: null, highWatermark: null, busy: false, epoch, stopped: null };
+      st = { ds, topic, partition, next: null, needSeek: false, seeked: false, seg: null, segOpenedAt: 0, queued: new Set(), chain: Promise.resolve(), pendingBytes: 0, committedEnd: null, highWatermark: null, busy: false, epoch, gen: 0, stopped: null };
       states.set(k, st);
     }
     return st;
@@ -139,6 +143,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
 
   /** Forget what we hold for a partition: the next batch re-reads where the lake ends. */
   const reset = (st: PartState) => {
+    st.gen++;
     if (st.seg) writer.abandon(st.seg);
     st.seg = null;
     st.next = null;
@@ -163,6 +168,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
     const myEpoch = st.epoch;
     const bytes = seg.bytes;
     st.pendingBytes += bytes;
+    st.queued.add(seg);
     st.chain = st.chain.then(async () => {
       const t0 = process.hrtime.bigint();
       try {
@@ -179,8 +185,21 @@ export function createIngester(opts: IngesterOptions): Ingester {
       } catch (err) {
         if (err instanceof FencedError) log.warn({ topic: st.topic, partition: st.partition, start: String(err.start) }, 'another ingester committed these offsets first; re-reading where the lake ends');
         else log.error({ err, topic: st.topic, partition: st.partition }, 'a data file could not be committed; re-reading from the lake');
-        if (st.epoch === myEpoch) reset(st);
+        // The segments queued behind this one continue its offsets: committed without it they would leave a gap that
+        // recovery (which resumes after the newest file) never fills. Drop them too and re-read where the lake ends.
+        for (const q of st.queued) if (q !== seg) writer.abandon(q);
+        reset(st);
+        // Kafka may have handed us every record after these already: with no new record there would be no next batch
+        // to re-read from. Seek back to this segment's start (re-reading is safe: the next batch recovers where the lake ends).
+        if (states.get(key(st.topic, st.partition)) === st) {
+          try {
+            consumer?.seek({ topic: st.topic, partition: st.partition, offset: seg.start.toString() });
+          } catch (e) {
+            log.debug({ err: e, topic: st.topic, partition: st.partition }, 'could not seek back after a failed commit');
+          }
+        }
       } finally {
+        st.queued.delete(seg);
         st.pendingBytes -= bytes;
       }
     });
@@ -231,12 +250,14 @@ export function createIngester(opts: IngesterOptions): Ingester {
   };
 
   const recover = async (st: PartState) => {
+    const gen = st.gen;
     let next = await writer.recover(st.ds, st.topic, st.partition);
     if (next === null) {
       // Nothing in the lake yet: start at the oldest record Kafka still has, whatever the group committed.
       const offs = await kafka.topicOffsets(st.topic);
       next = offs.find((o) => o.partition === st.partition)?.low ?? 0n;
     }
+    if (st.gen !== gen) return;
     st.next = next;
     st.committedEnd = next - 1n;
     st.needSeek = true;
@@ -250,10 +271,12 @@ export function createIngester(opts: IngesterOptions): Ingester {
     const st = stateOf(ds, batch.topic, batch.partition);
     if (st.stopped) return;
     st.highWatermark = BigInt(batch.highWatermark);
-    const myEpoch = st.epoch;
+    // A reset (new group generation, failed commit) while this batch is in flight: stop, touch nothing.
+    const myGen = st.gen;
     st.busy = true;
     try {
       if (st.next === null) await recover(st);
+      if (st.gen !== myGen || st.next === null) return;
       const first = BigInt(batch.messages[0]!.offset);
       if (st.needSeek) {
         st.needSeek = false;
@@ -280,7 +303,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
       let rows: StagedRow[] = [];
       let rowsBytes = 0;
       const flushRows = async () => {
-        if (rows.length === 0 || !st.seg || st.epoch !== myEpoch) return;
+        if (rows.length === 0 || !st.seg || st.gen !== myGen) return;
         const r = rows;
         rows = [];
         rowsBytes = 0;
@@ -289,14 +312,16 @@ export function createIngester(opts: IngesterOptions): Ingester {
         mRecords?.inc({ dataset: ds.name }, r.length);
       };
       for (const msg of batch.messages) {
-        if (!isRunning() || isStale() || st.epoch !== myEpoch) break;
+        if (!isRunning() || isStale() || st.gen !== myGen) break;
         const offset = BigInt(msg.offset);
         if (offset < st.next!) continue;
         const tsMs = Number(msg.timestamp);
         const res: DecodeResult = decode(msg.value);
         if (!res.ok) {
           await flushRows();
-          if (!(await deadLetter(st, msg, res.error))) {
+          const sent = await deadLetter(st, msg, res.error);
+          if (st.gen !== myGen) break;
+          if (!sent) {
             stopPartition(st, offset, `record could not be dead-lettered to "${ds.dlqTopic}"`);
             return;
           }
@@ -309,10 +334,16 @@ export function createIngester(opts: IngesterOptions): Ingester {
         const seg = st.seg;
         if (seg && (seg.dir !== dir || seg.rows + rows.length >= maxRows || seg.bytes + rowsBytes + bytes > maxBytes || tsMs - seg.firstTimestampMs >= maxRecordSpanMs)) {
           await flushRows();
+          if (st.gen !== myGen) break;
           rotate(st);
         }
         if (!st.seg) {
-          st.seg = await writer.open(ds, st.topic, st.partition, dir, offset, tsMs);
+          const opened = await writer.open(ds, st.topic, st.partition, dir, offset, tsMs);
+          if (st.gen !== myGen) {
+            writer.abandon(opened);
+            break;
+          }
+          st.seg = opened;
           st.segOpenedAt = Date.now();
         }
         rows.push({ values: res.row.values, offset, timestampMs: tsMs, key: msg.key ? msg.key.toString('utf8') : null, bytes });
@@ -321,10 +352,10 @@ export function createIngester(opts: IngesterOptions): Ingester {
         if (rows.length >= 8192) await flushRows();
       }
       await flushRows();
-      if (st.seg && st.epoch === myEpoch) writer.skip(st.seg, st.next! - 1n);
+      if (st.seg && st.gen === myGen) writer.skip(st.seg, st.next! - 1n);
       await heartbeat();
       // Backpressure: records waiting for their file are bounded, whatever the backlog.
-      while (running && totalPending() > settings.maxBufferedBytes && st.epoch === myEpoch) {
+      while (running && totalPending() > settings.maxBufferedBytes && st.gen === myGen) {
         if (st.seg && st.seg.bytes > 0) rotate(st);
         const chains = [...states.values()].map((s) => s.chain);
         await Promise.race([Promise.all(chains), new Promise((r) => setTimeout(r, 1_000))]);

@@ -461,17 +461,20 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine, readerOpt
 
 /**
  * Compaction removes small files right after the merged one is in place; a query that listed the directory just
- * before may find a file gone. Such a query is run once more on a fresh listing.
+ * before may find a file gone. Such a query is run again on a fresh listing (a few times, with a short pause).
  */
 function retryOnVanishedFiles(r: LakeReader): LakeReader {
   const vanished = (e: unknown) =>
     e instanceof GatewayError && e.code === 'LAKE_UNAVAILABLE' && /No such file|No files found|Cannot open file|does not exist/i.test(String((e.cause as Error | undefined)?.message ?? ''));
+  // Each retry lists afresh; several merges can land within one query's life, so allow a few rounds.
   const wrap = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
-    try {
-      return await fn(...a);
-    } catch (e) {
-      if (!vanished(e)) throw e;
-      return fn(...a);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn(...a);
+      } catch (e) {
+        if (!vanished(e) || attempt >= 8) throw e;
+        await new Promise((r) => setTimeout(r, attempt * 5));
+      }
     }
   };
   return {
