@@ -95,7 +95,13 @@ async function main(argv: string[]): Promise<number> {
       const log = createLogger();
       const engine = await createLakeEngine({ lakePath: catalog.lake.path, threads: catalog.lake.threads || undefined, memoryLimit: catalog.lake.memoryLimit || '1GB' });
       const kafka = createKafkaClient(catalog.kafka, log.child({ component: 'kafka' }));
-      const ingester = createIngester({ catalog, engine, kafka, logger: log });
+      const ingester = createIngester({
+        catalog, engine, kafka, logger: log,
+        onFatal: (err) => {
+          log.fatal({ err }, 'the ingestion consumer stopped and will not restart; exiting so a supervisor restarts the worker');
+          process.exit(1);
+        },
+      });
       await ingester.start();
       log.info({ group: catalog.ingest.groupId, topics: catalog.datasets.map((d) => d.topic) }, 'ingestion worker running');
       await untilSignal(async () => {

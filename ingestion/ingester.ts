@@ -19,6 +19,8 @@ export interface IngesterOptions {
   datasets?: readonly Dataset[];
   registry?: Registry;
   settings?: Partial<IngestSettings>;
+  /** Called when the consumer stopped for good (kafkajs will not restart it); `lakegate ingest` exits non-zero. */
+  onFatal?: (err: Error) => void;
   /** Queries in this process read the unflushed segments (`serve --ingest`): keep committed ones a while for them. */
   queryable?: boolean;
 }
@@ -181,7 +183,8 @@ export function createIngester(opts: IngesterOptions): Ingester {
           log.debug({ file: res.file, rows: res.rows }, 'committed a data file');
         }
         st.committedEnd = seg.end;
-        if (st.epoch === myEpoch) await commitKafkaOffset(st, seg.end + 1n);
+        // Not awaited: a slow coordinator must not hold the next file commits (the lake is the source of truth).
+        if (st.epoch === myEpoch) void commitKafkaOffset(st, seg.end + 1n);
       } catch (err) {
         if (err instanceof FencedError) log.warn({ topic: st.topic, partition: st.partition, start: String(err.start) }, 'another ingester committed these offsets first; re-reading where the lake ends');
         else log.error({ err, topic: st.topic, partition: st.partition }, 'a data file could not be committed; re-reading from the lake');
@@ -391,7 +394,11 @@ export function createIngester(opts: IngesterOptions): Ingester {
         }
         log.info({ assignment: e.payload.memberAssignment, memberId: e.payload.memberId }, 'joined the ingestion group');
       });
-      consumer.on(consumer.events.CRASH, (e) => log.error({ err: e.payload.error, restart: e.payload.restart }, 'ingestion consumer crashed'));
+      consumer.on(consumer.events.CRASH, (e) => {
+        log.error({ err: e.payload.error, restart: e.payload.restart }, 'ingestion consumer crashed');
+        // kafkajs gives up on non-retriable errors: a worker that silently stopped consuming would be worse than none.
+        if (!e.payload.restart) opts.onFatal?.(e.payload.error);
+      });
       await consumer.connect();
       await consumer.subscribe({ topics: datasets.map((d) => d.topic), fromBeginning: true });
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: 1, eachBatch });

@@ -102,6 +102,23 @@ export class Procs {
     return { code: r.code, output: p.output() };
   }
 
+  /** How often each warning or error of lakegate itself (not kafkajs') was logged by the children, e.g. fenced commits. */
+  warnings(): string {
+    const counts = new Map<string, number>();
+    for (const p of this.all) {
+      for (const line of p.output().split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const o = JSON.parse(line) as { level?: number; component?: string; msg?: string };
+          if ((o.level ?? 0) >= 40 && o.component !== 'kafka') counts.set(String(o.msg), (counts.get(String(o.msg)) ?? 0) + 1);
+        } catch {
+          /* a line cut by the output tail */
+        }
+      }
+    }
+    return counts.size ? [...counts].map(([m, n]) => `${n}× "${m}"`).join(', ') : 'none';
+  }
+
   /** The children's output, for assertion messages. */
   report(): string {
     return this.all

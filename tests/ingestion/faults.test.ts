@@ -3,7 +3,7 @@
 // offset) set is the oracle), keeps producing while faults happen, then requires the lake, read by an independent
 // DuckDB over the visible files, to hold exactly that set: nothing missing, nothing extra, nothing twice.
 
-import { before, test } from 'node:test';
+import { before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -41,7 +41,7 @@ async function waitForNewFile(kl: KafkaLake, before: Set<string>, timeoutMs: num
  * Waits until the lake holds every expected (partition, offset), stops the given ingesters cleanly (no write can come
  * after), then requires exactly the expected set: zero missing, zero extra, zero duplicates, the right ids.
  */
-async function expectExactlyOnce(kl: KafkaLake, expected: Produced, procs: Procs, opts: { timeoutMs?: number; stop?: boolean } = {}) {
+async function expectExactlyOnce(kl: KafkaLake, expected: Produced, procs: Procs, opts: { timeoutMs?: number; stop?: boolean; t?: TestContext } = {}) {
   const dir = ordersDir(kl);
   let last: Awaited<ReturnType<typeof compareLake>> | null = null;
   try {
@@ -55,6 +55,7 @@ async function expectExactlyOnce(kl: KafkaLake, expected: Produced, procs: Procs
   }
   if (opts.stop !== false) for (const p of procs.all) if (p.alive()) await p.stop();
   if (process.env.LAKEGATE_TEST_SHOW_CHILDREN) console.log(procs.report());
+  opts.t?.diagnostic(`lakegate warnings: ${procs.warnings()}`);
   const r = await compareLake(dir, expected);
   const why = () => `missing ${summarizeKeys(r.missing)}; extra ${summarizeKeys(r.extra)}; duplicates ${r.duplicates}; wrong ${summarizeKeys(r.wrong)}\n${procs.report()}`;
   assert.equal(r.missing.length, 0, `missing rows: ${why()}`);
@@ -94,7 +95,7 @@ test('kill -9 of `lakegate ingest` at random points, restarted each time: exactl
   assert.ok(kills.length >= 5, `only ${kills.length} kills`);
   procs.ingest('ingest-final', groupOf(0));
   await loop.done;
-  await expectExactlyOnce(kl, prod.produced, procs);
+  await expectExactlyOnce(kl, prod.produced, procs, { t });
 
   // No partial file: each visible file reads on its own and holds exactly the offsets its name says.
   const whole = await checkFilesWhole(ordersDir(kl));
@@ -176,7 +177,7 @@ test('broker down/up, a failover by leader move, and repeated leader moves while
   step(`all ${prod.produced.size} events acked`);
   t.diagnostic(steps.join('; '));
   assert.ok(ing.alive(), `the ingester exited\n${procs.report()}`);
-  await expectExactlyOnce(kl, prod.produced, procs);
+  await expectExactlyOnce(kl, prod.produced, procs, { t });
 });
 
 test('injected request errors on Fetch, OffsetCommit, Produce (and a forced rebalance): exactly once', { timeout: 90_000 }, async (t) => {
@@ -206,8 +207,8 @@ test('injected request errors on Fetch, OffsetCommit, Produce (and a forced reba
     },
     {
       // Heartbeat (12) answered REBALANCE_IN_PROGRESS (27): a rejoin while segments are open and commits queued.
-      what: 'Heartbeat×2 REBALANCE_IN_PROGRESS, OffsetCommit×20 COORDINATOR_NOT_AVAILABLE, Produce×20 REQUEST_TIMED_OUT, Fetch×3 REQUEST_TIMED_OUT',
-      errors: [[12, 2, 27], [API.OffsetCommit, 20, ERR.COORDINATOR_NOT_AVAILABLE], [API.Produce, 20, ERR.REQUEST_TIMED_OUT], [API.Fetch, 3, ERR.REQUEST_TIMED_OUT]],
+      what: 'Heartbeat×2 REBALANCE_IN_PROGRESS, OffsetCommit×8 COORDINATOR_NOT_AVAILABLE, Produce×20 REQUEST_TIMED_OUT, Fetch×3 REQUEST_TIMED_OUT',
+      errors: [[12, 2, 27], [API.OffsetCommit, 8, ERR.COORDINATOR_NOT_AVAILABLE], [API.Produce, 20, ERR.REQUEST_TIMED_OUT], [API.Fetch, 3, ERR.REQUEST_TIMED_OUT]],
       pauseMs: 2_000,
     },
     {
@@ -223,7 +224,7 @@ test('injected request errors on Fetch, OffsetCommit, Produce (and a forced reba
   await loop.done;
   t.diagnostic(`${rounds.map((r) => r.what).join('; ')}; ${prod.produced.size} events acked`);
   assert.ok(ing.alive(), `the ingester exited\n${procs.report()}`);
-  await expectExactlyOnce(kl, prod.produced, procs);
+  await expectExactlyOnce(kl, prod.produced, procs, { t });
 });
 
 /** Files each `lakegate ingest` (at debug level) says it committed, from its JSON log lines. */
@@ -254,32 +255,46 @@ function lastAssignment(output: string): number[] | null {
   return last;
 }
 
+/** The worker logged that its kafkajs consumer crashed for good (kafkajs restarts only after retriable errors). */
+function consumerDead(output: string): boolean {
+  return output.split('\n').some((l) => l.includes('"msg":"ingestion consumer crashed"') && l.includes('"restart":false'));
+}
+
 test('scale-out: two `lakegate ingest` share the partitions; kill -9 of one, the survivor takes over: exactly once', {
-  timeout: 180_000,
-  // Blocked by the test cluster, not by lakegate: librdkafka 2.0.2's mock answers a second kafkajs member's JoinGroup
-  // with a protocol error (UNKNOWN_SERVER_ERROR) in most runs, so the group never splits. Runs and reports; never gates.
-  todo: 'the mock cluster often refuses a second consumer-group member (JoinGroup protocol error)',
+  timeout: 120_000,
+  // Not gating: the test cluster decides too often whether the group splits at all (librdkafka 2.0.2's mock fails a
+  // follower whose SyncGroup arrives after the leader's, about one join in two; see below). When it splits, every
+  // assertion runs and a failure shows as "not ok ... # TODO" in the report.
+  todo: 'the mock cluster fails a second member whose SyncGroup comes after the leader\'s (INVALID_REQUEST), about one join in two',
 }, async (t) => {
   const kl = await createKafkaLake(t, { partitions: PARTITIONS, ingest: ingestYaml('faults-scale') });
   const procs = new Procs(kl);
   const prod = await trackedProducer(kl);
-  const loop = produceContinuously(prod, { total: 30_000, partitions: PARTITIONS, batch: 100, perSecond: 300 });
+  const loop = produceContinuously(prod, { total: 20_000, partitions: PARTITIONS, batch: 100, perSecond: 500 });
   // Debug level: each worker logs its assignments and every file it commits, which is how we see who wrote what.
   const debug = { LAKEGATE_LOG_LEVEL: 'debug' };
   const a = procs.spawn('ingest-a', ['ingest', '--config', kl.configFile], debug);
   assert.ok(await waitForNewFile(kl, new Set(), 20_000), `no file within 20 s\n${procs.report()}`);
-  const b = procs.spawn('ingest-b', ['ingest', '--config', kl.configFile], debug);
-  // The rebalance splits the partitions: both hold some, and both commit files.
-  const split = await waitFor('both workers hold partitions and committed files', () => {
+  // librdkafka 2.0.2's mock completes a rebalance as soon as the leader's SyncGroup arrives (it carries every member's
+  // assignment) and answers a follower whose SyncGroup comes later INVALID_REQUEST. kafkajs does not restart after a
+  // non-retriable error, and `lakegate ingest` then idles with a dead consumer (reported; not lakegate's exactly-once
+  // at stake). Here it is restarted, as a supervisor would: kill -9 and a fresh process, a few times at most.
+  let b = procs.spawn('ingest-b', ['ingest', '--config', kl.configFile], debug);
+  const restartsOfB: number[] = [];
+  const split = await waitFor('both workers hold partitions and committed files', async () => {
+    if (consumerDead(b.output()) && restartsOfB.length < 3) {
+      restartsOfB.push(Date.now());
+      await b.kill9();
+      b = procs.spawn(`ingest-b${restartsOfB.length}`, ['ingest', '--config', kl.configFile], debug);
+      return null;
+    }
     const pa = lastAssignment(a.output());
     const pb = lastAssignment(b.output());
     if (!pa || !pb || pa.length === 0 || pb.length === 0 || pa.length + pb.length !== PARTITIONS) return null;
     const fa = committedFiles(a.output());
     const fb = committedFiles(b.output());
     return fb.length > 0 && fa.length > 0 ? { pa, pb, fa: fa.length, fb: fb.length } : null;
-    // The mock answers a second kafkajs member's first JoinGroup with a protocol error now and then; kafkajs restarts
-    // the consumer and joins on the next try, so allow for a few rounds of that.
-  }, 90_000, 200).catch((e) => assert.fail(`${String(e)}\n${procs.report()}`));
+  }, 50_000, 200).catch((e) => assert.fail(`${String(e)}\n${procs.report()}`));
   assert.deepEqual([...split.pa, ...split.pb].sort(), [0, 1, 2, 3]);
   // Each wrote only its own partitions' files since the split.
   const partitionOf = (f: string) => Number(/\+(\d+)\+\d+\+\d+\.parquet$/.exec(f)![1]);
@@ -294,8 +309,8 @@ test('scale-out: two `lakegate ingest` share the partitions; kill -9 of one, the
     .catch((e) => assert.fail(`${String(e)}\n${procs.report()}`));
   const takeoverMs = Date.now() - killedAt;
   await loop.done;
-  t.diagnostic(`split a=${split.pa} b=${split.pb}; files before the kill a=${split.fa}+ b=${bFiles.length}; b killed at ${acked} acked; takeover after ${takeoverMs} ms`);
-  await expectExactlyOnce(kl, prod.produced, procs);
+  t.diagnostic(`split a=${split.pa} b=${split.pb} (b restarted ${restartsOfB.length}× after its consumer died on the mock's SyncGroup race); files before the kill a=${split.fa}+ b=${bFiles.length}; b killed at ${acked} acked; takeover after ${takeoverMs} ms`);
+  await expectExactlyOnce(kl, prod.produced, procs, { t });
   assert.ok(committedFiles(a.output()).some((f) => split.pb.includes(partitionOf(f))), 'the survivor committed files of the partitions it took over');
 });
 
@@ -312,7 +327,7 @@ test('compaction racing queries, a crash between merge and clean-up, kill -9 of 
   const loop = produceContinuously(prod, { total: N, partitions: PARTITIONS, batch: 40, perSecond: 2_000 });
   procs.ingest('ingest');
   await loop.done;
-  await expectExactlyOnce(kl, prod.produced, procs); // also stops the ingester: from here on only compaction writes
+  await expectExactlyOnce(kl, prod.produced, procs, { t }); // also stops the ingester: from here on only compaction writes
   const expected = prod.produced;
   const filesBefore = (await visibleFiles(ordersDir(kl))).length;
   assert.ok(filesBefore >= N / 40, `only ${filesBefore} files`);
