@@ -74,7 +74,6 @@ interface PartState {
   committedEnd: bigint | null;
   highWatermark: bigint | null;
   busy: boolean;
-  epoch: number;
   /** Bumped by every reset: a batch in flight across a reset must not touch the partition's new state. */
   gen: number;
   stopped: string | null;
@@ -102,7 +101,6 @@ export function createIngester(opts: IngesterOptions): Ingester {
   let dlq: LakegateProducer | null = null;
   let running = false;
   let flushTimer: NodeJS.Timeout | null = null;
-  let epoch = 0;
   const retryTimers = new Set<NodeJS.Timeout>();
   let compactTimer: NodeJS.Timeout | null = null;
   let compacting: Promise<void> = Promise.resolve();
@@ -131,7 +129,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
     const k = key(topic, partition);
     let st = states.get(k);
     if (!st) {
-      st = { ds, topic, partition, next: null, needSeek: false, seeked: false, seg: null, segOpenedAt: 0, queued: new Set(), chain: Promise.resolve(), pendingBytes: 0, committedEnd: null, highWatermark: null, busy: false, epoch, gen: 0, stopped: null };
+      st = { ds, topic, partition, next: null, needSeek: false, seeked: false, seg: null, segOpenedAt: 0, queued: new Set(), chain: Promise.resolve(), pendingBytes: 0, committedEnd: null, highWatermark: null, busy: false, gen: 0, stopped: null };
       states.set(k, st);
     }
     return st;
@@ -167,7 +165,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
     const seg = st.seg;
     if (!seg) return;
     st.seg = null;
-    const myEpoch = st.epoch;
+    const myGen = st.gen;
     const bytes = seg.bytes;
     st.pendingBytes += bytes;
     st.queued.add(seg);
@@ -184,7 +182,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
         }
         st.committedEnd = seg.end;
         // Not awaited: a slow coordinator must not hold the next file commits (the lake is the source of truth).
-        if (st.epoch === myEpoch) void commitKafkaOffset(st, seg.end + 1n);
+        if (st.gen === myGen) void commitKafkaOffset(st, seg.end + 1n);
       } catch (err) {
         if (err instanceof FencedError) log.warn({ topic: st.topic, partition: st.partition, start: String(err.start) }, 'another ingester committed these offsets first; re-reading where the lake ends');
         else log.error({ err, topic: st.topic, partition: st.partition }, 'a data file could not be committed; re-reading from the lake');
@@ -384,11 +382,9 @@ export function createIngester(opts: IngesterOptions): Ingester {
       consumer = kafka.createConsumer(settings.groupId);
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         // A new generation: whatever we hold may now belong to someone else. Queued commits stay fenced by claims.
-        epoch++;
         const assigned = new Set<string>();
         for (const [topic, parts] of Object.entries(e.payload.memberAssignment)) for (const p of parts) assigned.add(key(topic, p));
         for (const [k, st] of states) {
-          st.epoch = epoch;
           reset(st);
           if (!assigned.has(k)) states.delete(k);
         }

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Dataset } from '../config';
 import type { LakeEngine } from './engine';
-import { type DataFile, dataFileName, datasetRoot, isHidden, parseDataFileName } from './layout';
+import { type DataFile, createFileLister, dataFileName, dropCovered } from './layout';
 import { literal } from './sql';
-import { fsyncPath, tmpDir } from './writer';
+import { claimsDir, fsyncPath, tmpDir } from './writer';
 
 export interface CompactOptions {
   targetBytes?: number;
@@ -28,96 +28,56 @@ export interface CompactResult {
   removedTmp: number;
 }
 
-/** Every data file of a dataset, including covered ones (unlike listDataFiles), grouped by directory. */
-async function filesByDir(root: string): Promise<Map<string, DataFile[]>> {
-  const out = new Map<string, DataFile[]>();
-  const walk = async (dir: string) => {
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = await fsp.readdir(dir, { withFileTypes: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw e;
-    }
-    for (const e of entries) {
-      if (isHidden(e.name)) continue;
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) {
-        await walk(full);
-        continue;
-      }
-      const parsed = parseDataFileName(e.name);
-      if (!parsed) continue;
-      try {
-        const st = await fsp.stat(full);
-        let arr = out.get(dir);
-        if (!arr) out.set(dir, (arr = []));
-        arr.push({ path: full, bytes: st.size, mtimeMs: st.mtimeMs, ...parsed });
-      } catch {
-        /* removed meanwhile */
-      }
-    }
-  };
-  await walk(root);
-  return out;
-}
-
 export async function compactDataset(engine: LakeEngine, ds: Dataset, opts: CompactOptions = {}): Promise<CompactResult> {
   const targetBytes = opts.targetBytes ?? 128 * 1024 * 1024;
   const minFiles = Math.max(2, opts.minFiles ?? 4);
   const rowGroupSize = opts.rowGroupSize ?? 16_384;
   const log = opts.log ?? (() => {});
-  const root = datasetRoot(engine.lakePath, ds);
   const result: CompactResult = { merged: 0, written: 0, removedCovered: 0, removedTmp: 0 };
 
-  for (const [dir, files] of await filesByDir(root)) {
-    const byTp = new Map<string, DataFile[]>();
-    for (const f of files) {
-      const k = `${f.topic}\u0000${f.partition}`;
-      let arr = byTp.get(k);
-      if (!arr) byTp.set(k, (arr = []));
-      arr.push(f);
+  // Every file, covered ones included: those are what an interrupted compaction left behind.
+  const all = await createFileLister()(engine.lakePath, ds, { includeCovered: true });
+  const kept = new Set(dropCovered(all));
+  const groups = new Map<string, DataFile[]>();
+  const changedDirs = new Set<string>();
+  for (const f of all) {
+    if (!kept.has(f)) {
+      // 1. Inside a wider file's range in the same directory: the merged file is durable, this one can go.
+      await fsp.rm(f.path, { force: true });
+      result.removedCovered++;
+      changedDirs.add(path.dirname(f.path));
+      continue;
     }
-    let dirChanged = false;
-    for (const arr of byTp.values()) {
-      arr.sort((a, b) => (a.startOffset < b.startOffset ? -1 : a.startOffset > b.startOffset ? 1 : Number(b.endOffset - a.endOffset)));
-      // 1. Files inside a wider file's range are leftovers of an interrupted compaction: remove them.
-      const kept: DataFile[] = [];
-      let maxEnd = -1n;
-      for (const f of arr) {
-        if (f.endOffset <= maxEnd) {
-          await fsp.rm(f.path, { force: true });
-          result.removedCovered++;
-          dirChanged = true;
-          continue;
-        }
-        kept.push(f);
-        maxEnd = f.endOffset;
-      }
-      // 2. Runs of consecutive small files, each run up to the target size, merged into one file.
-      let run: DataFile[] = [];
-      let runBytes = 0;
-      const flush = async () => {
-        if (run.length >= minFiles) {
-          await mergeRun(run);
-          dirChanged = true;
-        }
-        run = [];
-        runBytes = 0;
-      };
-      for (const f of kept) {
-        if (f.bytes >= targetBytes / 2) {
-          await flush();
-          continue;
-        }
-        if (runBytes + f.bytes > targetBytes) await flush();
-        run.push(f);
-        runBytes += f.bytes;
-      }
-      await flush();
-    }
-    if (dirChanged) await fsyncPath(dir);
+    const k = `${path.dirname(f.path)}\u0000${f.topic}\u0000${f.partition}`;
+    let arr = groups.get(k);
+    if (!arr) groups.set(k, (arr = []));
+    arr.push(f);
   }
+  // 2. Runs of consecutive small files of one topic-partition in one directory, each up to the target size.
+  for (const arr of groups.values()) {
+    arr.sort((a, b) => (a.startOffset < b.startOffset ? -1 : a.startOffset > b.startOffset ? 1 : 0));
+    let run: DataFile[] = [];
+    let runBytes = 0;
+    const flush = async () => {
+      if (run.length >= minFiles) {
+        await mergeRun(run);
+        changedDirs.add(path.dirname(run[0]!.path));
+      }
+      run = [];
+      runBytes = 0;
+    };
+    for (const f of arr) {
+      if (f.bytes >= targetBytes / 2) {
+        await flush();
+        continue;
+      }
+      if (runBytes + f.bytes > targetBytes) await flush();
+      run.push(f);
+      runBytes += f.bytes;
+    }
+    await flush();
+  }
+  for (const dir of changedDirs) await fsyncPath(dir);
 
   async function mergeRun(run: DataFile[]): Promise<void> {
     const first = run[0]!;
@@ -151,7 +111,7 @@ export async function compactDataset(engine: LakeEngine, ds: Dataset, opts: Comp
   const tdir = tmpDir(engine.lakePath, ds);
   const maxAge = opts.tmpMaxAgeMs ?? 60 * 60_000;
   const claimed = new Set<string>();
-  const cdir = path.join(root, '_claims');
+  const cdir = claimsDir(engine.lakePath, ds);
   for (const n of await fsp.readdir(cdir).catch(() => [] as string[])) {
     try {
       claimed.add(String(JSON.parse(await fsp.readFile(path.join(cdir, n), 'utf8')).tmp));

@@ -59,7 +59,9 @@ const RACY_MS = 2_000;
  * Lists the visible data files of a dataset. Re-reads only directories whose mtime changed (or changed recently):
  * data files are immutable under their names, so a directory that did not change still holds the same files.
  */
-export function createFileLister(): (lakePath: string, ds: Dataset) => Promise<DataFile[]> {
+export type FileLister = (lakePath: string, ds: Dataset, opts?: { includeCovered?: boolean }) => Promise<DataFile[]>;
+
+export function createFileLister(): FileLister {
   const cache = new Map<string, DirEntry>();
   const readDir = async (dir: string): Promise<DirEntry | null> => {
     let st: import('node:fs').Stats;
@@ -98,7 +100,7 @@ export function createFileLister(): (lakePath: string, ds: Dataset) => Promise<D
     cache.set(dir, entry);
     return entry;
   };
-  return async (lakePath, ds) => {
+  return async (lakePath, ds, opts = {}) => {
     const found: DataFile[] = [];
     const walk = async (dir: string): Promise<void> => {
       const entry = await readDir(dir);
@@ -107,7 +109,7 @@ export function createFileLister(): (lakePath: string, ds: Dataset) => Promise<D
       await Promise.all(entry.dirs.map(walk));
     };
     await walk(datasetRoot(lakePath, ds));
-    return dropCovered(found).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return (opts.includeCovered ? found : dropCovered(found)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   };
 }
 

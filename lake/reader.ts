@@ -212,8 +212,11 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine, readerOpt
     const segments = readerOpts.liveSegments?.(ds) ?? [];
     let files = await listDataFiles(engine.lakePath, ds);
     const listed = { all: files, segments };
-    const pending = segments.filter((seg) => !files.some((f) => f.topic === seg.topic && f.partition === seg.partition &&
-      f.startOffset <= seg.start && f.endOffset >= seg.start && path.dirname(f.path) === path.join(datasetRoot(engine.lakePath, ds), seg.dir)));
+    const root = datasetRoot(engine.lakePath, ds);
+    const pending = segments.filter((seg) => {
+      const dir = path.join(root, seg.dir);
+      return !files.some((f) => f.topic === seg.topic && f.partition === seg.partition && f.startOffset <= seg.start && f.endOffset >= seg.start && path.dirname(f.path) === dir);
+    });
     if (where && files.length > 1) {
       // Data skipping: drop files whose footer min/max rule out a top-level condition (as Iceberg manifests do).
       const checks = skippingChecks(where);

@@ -186,6 +186,23 @@ export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {
     return appendConn;
   };
 
+  /** Chunk column types and value converters of a dataset, made once (append is on the ingestion hot path). */
+  const plans = new Map<string, { types: DuckDBType[]; convs: Array<(v: unknown) => DuckDBValue> }>();
+  const chunkPlan = (ds: Dataset) => {
+    let plan = plans.get(ds.name);
+    if (!plan) {
+      const types: DuckDBType[] = [...ds.fields.map((f) => (f.list ? LIST(chunkType(f.type)) : chunkType(f.type))), VARCHAR, INTEGER, BIGINT, TIMESTAMPTZ, VARCHAR];
+      const convs = ds.fields.map((f): ((v: unknown) => DuckDBValue) => {
+        const c = toDuck(f.type);
+        const plain = f.type !== 'timestamp' && f.type !== 'date';
+        if (f.list) return (v) => (v === null || v === undefined ? null : listValue(plain ? (v as DuckDBValue[]) : (v as unknown[]).map(c)));
+        return plain ? (v) => (v === undefined ? null : (v as DuckDBValue)) : (v) => (v === null || v === undefined ? null : c(v));
+      });
+      plans.set(ds.name, (plan = { types, convs }));
+    }
+    return plan;
+  };
+
   const liveSet = (ds: Dataset) => {
     let s = live.get(ds.name);
     if (!s) live.set(ds.name, (s = new Set()));
@@ -256,13 +273,7 @@ export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {
       if (rows.length === 0) return;
       if (seg.state !== 'open') throw new Error(`append to a ${seg.state} segment`);
       const fields = seg.ds.fields;
-      const types: DuckDBType[] = [...fields.map((f) => (f.list ? LIST(chunkType(f.type)) : chunkType(f.type))), VARCHAR, INTEGER, BIGINT, TIMESTAMPTZ, VARCHAR];
-      const convs = fields.map((f) => {
-        const c = toDuck(f.type);
-        const plain = f.type !== 'timestamp' && f.type !== 'date';
-        if (f.list) return (v: unknown) => (v === null || v === undefined ? null : listValue(plain ? (v as DuckDBValue[]) : (v as unknown[]).map(c)));
-        return plain ? (v: unknown) => (v === undefined ? null : (v as DuckDBValue)) : (v: unknown) => (v === null || v === undefined ? null : c(v));
-      });
+      const { types, convs } = chunkPlan(seg.ds);
       const c = await conn();
       const appender = await c.createAppender(seg.table);
       try {
