@@ -54,6 +54,16 @@ export interface IngestSettings {
   readonly compaction: { readonly enabled: boolean; readonly targetBytes: number; readonly minFiles: number; readonly intervalMs: number };
 }
 
+export interface SubscriptionSettings {
+  readonly allowedOrigins: readonly string[];
+  readonly maxPerConnection: number;
+  readonly connectionInitTimeoutMs: number;
+  readonly keepAliveMs: number;
+  readonly queue: { readonly maxEvents: number; readonly maxBytes: number };
+  readonly replayBufferEvents: number;
+  readonly tailLingerMs: number;
+}
+
 export interface Catalog {
   /** Absolute path of the config file the catalog came from (for messages). */
   readonly file: string;
@@ -68,6 +78,7 @@ export interface Catalog {
     readonly limits: Limits;
   };
   readonly ingest: IngestSettings;
+  readonly subscriptions: SubscriptionSettings;
   readonly datasets: readonly Dataset[];
   readonly datasetMap: ReadonlyMap<string, Dataset>;
 }

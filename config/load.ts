@@ -113,6 +113,21 @@ const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  subscriptions: z
+    .strictObject({
+      /** Origins a browser may open a websocket from ("*": any); empty: only same-host origins and non-browser clients. */
+      allowedOrigins: z.array(z.string().min(1)).default([]),
+      maxPerConnection: positiveInt.default(100),
+      connectionInitTimeoutMs: positiveInt.default(5_000),
+      keepAliveMs: positiveInt.default(12_000),
+      /** A subscriber with more than this many events or bytes not yet written to its socket is closed (4008). */
+      queue: z.strictObject({ maxEvents: positiveInt.default(1_000), maxBytes: positiveInt.default(8 * 1024 * 1024) }).prefault({}),
+      /** Events of each topic kept in memory so that a replay switches from the lake to live without a private read. */
+      replayBufferEvents: positiveInt.default(50_000),
+      /** A topic's Kafka tail stays open this long after its last subscriber left. */
+      tailLingerMs: z.number().int().min(0).default(5_000),
+    })
+    .prefault({}),
   datasets: z.record(graphqlName, datasetSchema).refine((o) => Object.keys(o).length > 0, 'needs at least one dataset'),
 });
 
@@ -283,6 +298,7 @@ function normalize(raw: RawConfig, file: string, env: NodeJS.ProcessEnv, problem
       limits,
     },
     ingest: raw.ingest,
+    subscriptions: raw.subscriptions,
     datasets,
     datasetMap,
   };

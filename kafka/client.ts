@@ -1,7 +1,7 @@
-// The only module that imports kafkajs: one client per process, producers, group consumers and offset look-ups.
+// kafka/ is the only folder that imports kafkajs. This file: one client per process, producers, group consumers, offsets.
 // Invariant: kafkajs failures leave this folder as GatewayError BROKER_UNAVAILABLE (the cause kept for the logs).
 
-import { Kafka, logLevel, CompressionTypes, type Consumer, type EachBatchPayload, type IHeaders, type Producer, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, CompressionTypes, Partitioners, type Consumer, type EachBatchPayload, type IHeaders, type Producer, type KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors';
 
@@ -16,7 +16,7 @@ export interface KafkaClient {
   readonly kafka: Kafka;
   /** Low and high watermarks of every partition of a topic. */
   topicOffsets(topic: string): Promise<Array<{ partition: number; low: bigint; high: bigint }>>;
-  createProducer(opts?: { idempotent?: boolean }): Promise<LakegateProducer>;
+  createProducer(opts?: { idempotent?: boolean; retries?: number }): Promise<LakegateProducer>;
   createConsumer(groupId: string, opts?: ConsumerOptions): Consumer;
   close(): Promise<void>;
 }
@@ -44,9 +44,22 @@ export interface SendResult {
   timestamp: string;
 }
 
+export interface MessagePosition {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  /** Kafka record timestamp (epoch ms, as text): the one we set, or the broker's for LogAppendTime topics. */
+  timestamp: string;
+}
+
 export interface LakegateProducer {
   /** Resolves once the broker acknowledged (acks=all) every message; one result per partition written. */
   send(topic: string, messages: OutgoingMessage[]): Promise<SendResult[]>;
+  /**
+   * Like send, but answers where each message went: partitions are chosen here with kafkajs' default partitioner
+   * (murmur2 of the key, as the Java client; round-robin without a key), so offsets are base + index per partition.
+   */
+  sendEach(topic: string, messages: OutgoingMessage[]): Promise<MessagePosition[]>;
   disconnect(): Promise<void>;
 }
 
@@ -107,7 +120,24 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
     },
     async createProducer(opts = {}) {
       let idempotent = opts.idempotent ?? true;
-      const make = () => kafka.producer({ idempotent, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      const make = () =>
+        kafka.producer({
+          idempotent,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: true,
+          ...(opts.retries === undefined ? {} : { retry: { initialRetryTime: 100, retries: opts.retries, maxRetryTime: 2_000 } }),
+        });
+      const partitioner = Partitioners.DefaultPartitioner();
+      const partitionCache = new Map<string, { at: number; meta: Array<{ partitionId: number; leader: number }> }>();
+      const partitionsOf = async (topic: string) => {
+        const hit = partitionCache.get(topic);
+        if (hit && Date.now() - hit.at < 10_000) return hit.meta;
+        const a = await getAdmin();
+        const md = await a.fetchTopicMetadata({ topics: [topic] });
+        const meta = md.topics[0]!.partitions.map((x) => ({ partitionId: x.partitionId, leader: x.leader }));
+        partitionCache.set(topic, { at: Date.now(), meta });
+        return meta;
+      };
       let p: Producer = make();
       try {
         await p.connect();
@@ -137,10 +167,38 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
               compression: CompressionTypes.None,
               messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition: m.partition, timestamp: m.timestamp })),
             });
-            return res.map((r) => ({ topic: r.topicName, partition: r.partition, baseOffset: BigInt(r.baseOffset ?? '-1'), timestamp: r.logAppendTime && r.logAppendTime !== '-1' ? r.logAppendTime : '' }));
+            // logAppendTime is -1 unless the topic stamps records with broker time; librdkafka's mock sends other
+            // small numbers, so only a plausible instant (within a day of now) is taken as the broker's stamp.
+            const plausible = (t: string | undefined) => t !== undefined && Math.abs(Number(t) - Date.now()) < 86_400_000;
+            return res.map((r) => ({ topic: r.topicName, partition: r.partition, baseOffset: BigInt(r.baseOffset ?? '-1'), timestamp: plausible(r.logAppendTime) ? r.logAppendTime! : '' }));
           } catch (cause) {
             throw brokerError(`the broker did not acknowledge the write to "${topic}"`, cause);
           }
+        },
+        async sendEach(topic, messages) {
+          let meta;
+          try {
+            meta = await partitionsOf(topic);
+          } catch (cause) {
+            throw brokerError(`could not read the partitions of "${topic}"`, cause);
+          }
+          if (meta.length === 0) throw brokerError(`topic "${topic}" has no partitions`, null);
+          const now = String(Date.now());
+          const placed = messages.map((m) => ({
+            ...m,
+            timestamp: m.timestamp ?? now,
+            partition: m.partition ?? partitioner({ topic, partitionMetadata: meta as never, message: { key: m.key, value: m.value } }),
+          }));
+          const results = await wrapped.send(topic, placed);
+          const base = new Map(results.map((r) => [r.partition, r]));
+          const seen = new Map<number, bigint>();
+          return placed.map((m) => {
+            const r = base.get(m.partition);
+            if (!r || r.baseOffset < 0n) throw brokerError(`the broker did not report an offset for partition ${m.partition} of "${topic}"`, null);
+            const i = seen.get(m.partition) ?? 0n;
+            seen.set(m.partition, i + 1n);
+            return { topic, partition: m.partition, offset: r.baseOffset + i, timestamp: r.timestamp || m.timestamp };
+          });
         },
         async disconnect() {
           producers.delete(wrapped);

@@ -28,6 +28,8 @@ export interface LakeEngine {
   query(text: string, values: ParamValue[], opts?: { timeoutMs?: number }): Promise<QueryResult>;
   /** Statements with side effects inside the lake (writing Parquet); no timeout. */
   exec(text: string, values?: ParamValue[]): Promise<void>;
+  /** Run one read query and hand its rows over chunk by chunk (no timeout: long replays are legitimate). */
+  stream(text: string, values: ParamValue[], onRows: (rows: Row[]) => Promise<void> | void): Promise<void>;
   /** A raw connection for lake/ internals (appenders of the ingestion staging tables); closed after fn. */
   withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T> | T): Promise<T>;
   close(): void;
@@ -93,6 +95,18 @@ export async function createLakeEngine(opts: EngineOptions): Promise<LakeEngine>
       try {
         const { vals, types } = bind(values);
         await conn.run(text, vals, types);
+      } catch (cause) {
+        throw classify(cause);
+      } finally {
+        conn.closeSync();
+      }
+    },
+    async stream(text, values, onRows) {
+      const conn = await instance.connect();
+      try {
+        const { vals, types } = bind(values);
+        const result = await conn.stream(text, vals, types);
+        for await (const rows of result.yieldRowObjectJson()) await onRows(rows as Row[]);
       } catch (cause) {
         throw classify(cause);
       } finally {

@@ -110,6 +110,23 @@ export interface LakeReader {
   info(ds: Dataset): Promise<DatasetInfo>;
   /** The SQL a list query would run (for EXPLAIN in tests and `lakegate check`). */
   explainList(ds: Dataset, args: ListArgs): Promise<string>;
+  /**
+   * Replay: every matching row of a snapshot of the lake, oldest first and in offset order within each Kafka
+   * partition, handed over in chunks (the next chunk is read once onRows resolves). Returns where the snapshot ends
+   * in the dataset's live topic: partition → last offset + 1.
+   */
+  history(ds: Dataset, args: HistoryArgs, onRows: (rows: Record_[]) => Promise<void>): Promise<Map<number, bigint>>;
+}
+
+export interface HistoryArgs {
+  where: WhereNode;
+  /**
+   * Resume points: rows of these (topic, partition) from `offset` on. With `from`, rows of other partitions of the
+   * live topic are all read and rows of other topics (sample history) are not; without it, everything is read.
+   */
+  from?: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>;
+  /** Only rows whose Kafka timestamp is at or after this instant (epoch ms). */
+  sinceMs?: number;
 }
 
 /** Records an in-process ingester holds that no data file has yet: one table per future file. */
@@ -314,6 +331,40 @@ export function createLakeReader(catalog: Catalog, engine: LakeEngine, readerOpt
       return res.rows.map((r) => String(r.explain_value ?? Object.values(r)[1])).join('\n');
     },
 
+    async history(ds, args, onRows) {
+      const p = new Params();
+      const { sql: src, all, segments } = await source(ds, p, args.where);
+      // Where the snapshot ends in the live topic: segments and files listed now; rows appended later are cut off.
+      const ends = new Map<number, bigint>();
+      for (const f of all) if (f.topic === ds.topic && f.endOffset + 1n > (ends.get(f.partition) ?? 0n)) ends.set(f.partition, f.endOffset + 1n);
+      for (const seg of segments) if (seg.topic === ds.topic && seg.end + 1n > (ends.get(seg.partition) ?? 0n)) ends.set(seg.partition, seg.end + 1n);
+      const conds = [filterSql(ds, args.where, p)];
+      const topic = () => p.scalar(ds.topic, 'VARCHAR');
+      if (ends.size > 0) {
+        conds.push(`NOT ("_topic" = ${topic()} AND (${[...ends].map(([part, end]) => `("_partition" = ${p.scalar(String(part), 'INTEGER')} AND "_offset" >= ${p.scalar(String(end), 'BIGINT')})`).join(' OR ')}))`);
+      } else {
+        conds.push(`"_topic" <> ${topic()}`);
+      }
+      if (args.from) {
+        const alts = args.from.map((f) => `("_topic" = ${p.scalar(f.topic, 'VARCHAR')} AND "_partition" = ${p.scalar(String(f.partition), 'INTEGER')} AND "_offset" >= ${p.scalar(String(f.offset), 'BIGINT')})`);
+        const named = args.from.filter((f) => f.topic === ds.topic).map((f) => String(f.partition));
+        alts.push(`("_topic" = ${topic()}${named.length ? ` AND "_partition" NOT IN (${named.map((n) => p.scalar(n, 'INTEGER')).join(', ')})` : ''})`);
+        conds.push(`(${alts.join(' OR ')})`);
+      }
+      if (args.sinceMs !== undefined) conds.push(`"_timestamp" >= make_timestamptz(${p.scalar(String(Math.floor(args.sinceMs * 1000)), 'BIGINT')})`);
+      const cols = [...ds.fields.map((f) => ident(f.name)), ...META_COLUMNS.map(([m]) => ident(m))];
+      // Oldest first, yet in offset order within each partition even when producers set out-of-order timestamps:
+      // order by the running maximum timestamp of the partition, which never decreases along its offsets.
+      const sql =
+        `SELECT ${cols.join(', ')} FROM (SELECT ${cols.join(', ')}, max("_timestamp") OVER (PARTITION BY "_topic", "_partition" ORDER BY "_offset" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "__wm" ` +
+        `FROM ${src} WHERE ${conds.join(' AND ')}) ORDER BY "__wm", "_topic", "_partition", "_offset"`;
+      const sel: Selection = { fields: ds.fields.map((f) => f.name), meta: true };
+      // The ORDER BY reads every file before the first row comes out, so a file removed by compaction fails the
+      // query before anything was handed over, and the retry wrapper below runs it again on a fresh listing.
+      await engine.stream(sql, p.values, (rows) => onRows(rows.map((r) => toRecord(ds, r, sel))));
+      return ends;
+    },
+
     async page(ds, args) {
       const first = checkLimit(args.first, 'first');
       const keys = orderKeys(ds, args.orderBy);
@@ -487,6 +538,7 @@ function retryOnVanishedFiles(r: LakeReader): LakeReader {
     lookup: wrap(r.lookup),
     info: wrap(r.info),
     explainList: wrap(r.explainList),
+    history: wrap(r.history),
   };
 }
 

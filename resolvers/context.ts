@@ -4,6 +4,8 @@
 import type DataLoader from 'dataloader';
 import type { Catalog } from '../config';
 import type { LakeReader } from '../lake';
+import type { Publisher } from '../live/publish';
+import type { WebSocket } from 'ws';
 
 export interface GatewayContext {
   catalog: Catalog;
@@ -11,8 +13,12 @@ export interface GatewayContext {
   requestId: string;
   /** Per-request DataLoaders, keyed by relation and selected columns. */
   loaders: Map<string, DataLoader<string, unknown>>;
+  /** Mutations publish through it (null when the process has no Kafka producer, e.g. `lakegate check`). */
+  publisher: Publisher | null;
+  /** Set for graphql-ws operations: the socket and subscription id, and the key that groups identical subscriptions. */
+  ws?: { socket: WebSocket; id: string; key: string };
 }
 
-export function createContext(catalog: Catalog, lake: LakeReader, requestId: string): GatewayContext {
-  return { catalog, lake, requestId, loaders: new Map() };
+export function createContext(catalog: Catalog, lake: LakeReader, requestId: string, publisher: Publisher | null = null): GatewayContext {
+  return { catalog, lake, requestId, loaders: new Map(), publisher };
 }

@@ -3,8 +3,9 @@
 
 import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Ctx, FieldResolver, Info, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Info, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { Catalog, Dataset, RelationDef } from '../config';
+import { GatewayError } from '../errors';
 import type { AggregateArgs, OrderByInput, Record_, Selection, TimeUnit } from '../lake';
 import type { DatasetTypes } from '../schema/types';
 import { shared } from '../schema/types';
@@ -90,6 +91,40 @@ export function createDatasetResolver(ds: Dataset, types: DatasetTypes, typesOf:
   Ctx()(proto, 'aggregate', 4);
   Info()(proto, 'aggregate', 5);
   Query(() => [types.Aggregate], { name: `${ds.name}Aggregate`, description: `Counts, sums, averages, minima and maxima of ${ds.name}` })(proto, 'aggregate', agg);
+
+  // Subscription <dataset>(where, from): served by the live hub through graphql-ws, which executes this field once
+  // per event (and per group of identical subscriptions) with the event as root.
+  const live = define(R, 'live', ((_where: unknown, _from: unknown, root: unknown) => root) as Method);
+  Arg('where', () => types.Where, { nullable: true })(proto, 'live', 0);
+  Arg('from', () => shared().StreamStart, { nullable: true, description: 'default: LATEST' })(proto, 'live', 1);
+  Root()(proto, 'live', 2);
+  Subscription(() => types.Object, {
+    name: ds.name,
+    description: `Events of dataset "${ds.name}" as they reach Kafka topic "${ds.topic}", filtered on the server; with \`from\`, history from the lake first`,
+    subscribe: () => {
+      throw new GatewayError('BAD_USER_INPUT', 'subscriptions are served over graphql-ws (graphql-transport-ws) at /graphql');
+    },
+  })(proto, 'live', live);
+
+  // publish<Type>(input, key) and publish<Type>Batch(inputs)
+  const publisher = (ctx: GatewayContext) => {
+    if (!ctx.publisher) throw new GatewayError('BROKER_UNAVAILABLE', 'this process does not publish to Kafka');
+    return ctx.publisher;
+  };
+  const plain = (o: object) => ({ ...(o as Record<string, unknown>) });
+  const pub = define(R, 'publish', (async (input: object, key: string | null | undefined, ctx: GatewayContext) => {
+    const [r] = await publisher(ctx).publish(ds, [plain(input)], [key === null ? undefined : key]);
+    return r;
+  }) as Method);
+  Arg('input', () => types.Input)(proto, 'publish', 0);
+  Arg('key', () => String, { nullable: true, description: ds.key ? `Kafka message key (default: the ${ds.key} field)` : 'Kafka message key (default: none)' })(proto, 'publish', 1);
+  Ctx()(proto, 'publish', 2);
+  Mutation(() => shared().PublishResult, { name: `publish${t}`, description: `Publish one ${t} event to Kafka topic "${ds.topic}"; returns once the broker acknowledged it (acks=all)` })(proto, 'publish', pub);
+
+  const batch = define(R, 'publishBatch', (async (inputs: object[], ctx: GatewayContext) => publisher(ctx).publish(ds, inputs.map(plain))) as Method);
+  Arg('inputs', () => [types.Input])(proto, 'publishBatch', 0);
+  Ctx()(proto, 'publishBatch', 1);
+  Mutation(() => [shared().PublishResult], { name: `publish${t}Batch`, description: `Publish ${t} events in one request (keys from ${ds.key ?? 'nowhere: no key'}); results in input order, after the broker's ack` })(proto, 'publishBatch', batch);
 
   for (const rel of ds.relations) addRelation(R, ds, rel, typesOf(rel.dataset), catalog);
 

@@ -13,7 +13,17 @@ export async function buildGatewaySchema(catalog: Catalog): Promise<GraphQLSchem
   for (const ds of catalog.datasets) types.set(ds.name, datasetTypes(ds));
   const typesOf = (name: string) => types.get(name)!;
   const resolvers = [createDatasetsResolver(), ...catalog.datasets.map((ds) => createDatasetResolver(ds, typesOf(ds.name), typesOf, catalog))];
-  return buildSchema({ resolvers: resolvers as [Function, ...Function[]], validate: false });
+  // type-graphql insists on a PubSub once there are subscriptions, even with a `subscribe` function on each of them;
+  // lakegate's subscriptions never go through it (the live hub serves them), so this one refuses to be used.
+  const pubSub = {
+    publish() {
+      throw new Error('lakegate does not use type-graphql PubSub');
+    },
+    subscribe(): never {
+      throw new Error('lakegate does not use type-graphql PubSub');
+    },
+  };
+  return buildSchema({ resolvers: resolvers as [Function, ...Function[]], validate: false, pubSub });
 }
 
 export function printGatewaySchema(schema: GraphQLSchema): string {

@@ -62,6 +62,14 @@ registerEnumType(SortOrderEnum, {
   name: 'SortOrder',
   description: 'ASC puts nulls last and DESC puts them first (as in Postgres); the other two say where nulls go.',
 });
+export const StreamPositionEnum = { LATEST: 'LATEST', EARLIEST: 'EARLIEST' } as const;
+registerEnumType(StreamPositionEnum, {
+  name: 'StreamPosition',
+  valuesConfig: {
+    LATEST: { description: 'events from now on (the default)' },
+    EARLIEST: { description: 'every event the lake and Kafka hold, oldest first, then live' },
+  },
+});
 export const TimeUnitEnum = Object.fromEntries(TIME_UNITS.map((s) => [s, s])) as Record<(typeof TIME_UNITS)[number], string>;
 registerEnumType(TimeUnitEnum, { name: 'TimeUnit' });
 
@@ -163,7 +171,24 @@ export function shared() {
     ObjectType('DatasetInfo')(C);
     return C;
   });
-  return { EventMeta, PageInfo, TimeBucket, DatasetInfo };
+  const StreamStart = cached('StreamStart', '', () => {
+    const C = namedClass('StreamStart');
+    Field(() => StreamPositionEnum, { nullable: true, description: 'LATEST (default) or EARLIEST' })(C.prototype, 'position');
+    Field(() => DateTimeScalar, { nullable: true, description: 'replay from this Kafka record time on, then continue live' })(C.prototype, 'timestamp');
+    Field(() => String, { nullable: true, description: '_meta.cursor of a delivered event: resume right after it' })(C.prototype, 'cursor');
+    InputType('StreamStart', { description: 'Where a subscription starts; set at most one field. History comes from the lake, then the stream continues live from Kafka with no gap and no duplicate.' })(C);
+    return C;
+  });
+  const PublishResult = cached('PublishResult', '', () => {
+    const C = namedClass('PublishResult');
+    Field(() => String)(C.prototype, 'topic');
+    Field(() => Int)(C.prototype, 'partition');
+    Field(() => BigIntScalar)(C.prototype, 'offset');
+    Field(() => DateTimeScalar, { description: 'Kafka record timestamp' })(C.prototype, 'timestamp');
+    ObjectType('PublishResult', { description: 'Where the broker stored a published event (returned only after acks=all)' })(C);
+    return C;
+  });
+  return { EventMeta, PageInfo, TimeBucket, DatasetInfo, StreamStart, PublishResult };
 }
 
 // ---- Per-dataset types -------------------------------------------------------------------------------------------
@@ -175,6 +200,7 @@ export interface DatasetTypes {
   FieldEnum: object | null;
   Aggregate: Cls;
   Connection: Cls;
+  Input: Cls;
 }
 
 function fingerprint(ds: Dataset): string {
@@ -282,5 +308,12 @@ export function datasetTypes(ds: Dataset): DatasetTypes {
     return C;
   });
 
-  return { Object: Obj, Where, OrderBy, FieldEnum, Aggregate, Connection };
+  const Input = cached(`${t}Input`, fp, () => {
+    const C = namedClass(`${t}Input`);
+    for (const f of ds.fields) Field(() => fieldType(f) as never, { nullable: !f.required, description: f.description })(C.prototype, f.name);
+    InputType(`${t}Input`, { description: `A ${t} event to publish to Kafka topic "${ds.topic}"` })(C);
+    return C;
+  });
+
+  return { Object: Obj, Where, OrderBy, FieldEnum, Aggregate, Connection, Input };
 }

@@ -21,6 +21,7 @@ import { MAX_PAYLOAD_BYTES, MAX_TOKENS, costError, limitRules, variablesError } 
 import { createMetrics, type GatewayMetrics } from './metrics';
 import { createKafkaClient, type KafkaClient } from '../kafka';
 import { createIngester, type Ingester } from '../ingestion';
+import { createLiveHub, createPublisher, type LiveHub, type Publisher } from '../live';
 
 export const GRAPHQL_PATH = '/graphql';
 /** How long shutdown waits for running websocket operations. */
@@ -47,6 +48,9 @@ export interface Gateway {
   readonly kafka: KafkaClient;
   /** The in-process ingester (`ingest: true`), else null. */
   readonly ingester: Ingester | null;
+  /** Subscriptions: tails, groups and subscribers (stats for tests and /metrics). */
+  readonly live: LiveHub;
+  readonly publisher: Publisher;
   stop(): Promise<void>;
 }
 
@@ -78,9 +82,23 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const formatError = createErrorFormatter(log);
   const rules = limitRules(catalog.server.limits);
   const production = catalog.server.production;
+  const publisher = createPublisher(kafka, log.child({ component: 'publish' }));
+  const makeContext = (requestId: string) => createContext(catalog, lake, requestId, publisher);
+  const live = createLiveHub({ catalog, lake, kafka, logger: log, formatError, makeContext, registry: metrics.registry });
+  const subs = catalog.subscriptions;
 
   const httpServer = http.createServer();
-  const wss = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: MAX_PAYLOAD_BYTES });
+  const wss = new WebSocketServer({
+    server: httpServer,
+    path: GRAPHQL_PATH,
+    maxPayload: MAX_PAYLOAD_BYTES,
+    // Browsers send Origin; a page from another site must not open a socket with the user's network position.
+    verifyClient: (info: { origin: string; req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
+      const ok = originAllowed(info.origin, info.req.headers.host, subs.allowedOrigins);
+      if (!ok) log.warn({ origin: info.origin }, 'websocket refused: origin not allowed');
+      done(ok, 403, 'origin not allowed');
+    },
+  });
 
   // Websocket operations under way; shutdown waits for them (up to DRAIN_MS) before closing the sockets.
   let inFlight = 0;
@@ -88,7 +106,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const wsServer = useServer<Record<string, unknown>, { requestId?: string }>(
     {
       schema,
-      connectionInitWaitTimeout: 5_000,
+      connectionInitWaitTimeout: subs.connectionInitTimeoutMs,
+      // Subscriptions go to the live hub: shared executions, payloads written once per group, bounded queues.
+      subscribe: (args) => {
+        const live_ = (args.contextValue as GatewayContext).ws!;
+        return live.subscribe({ args, socket: live_.socket, id: live_.id, query: live_.key });
+      },
       onConnect: (ctx) => {
         if (draining) return false;
         ctx.extra.requestId = randomUUID();
@@ -101,7 +124,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       onComplete: () => {
         inFlight = Math.max(0, inFlight - 1);
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: (ctx, id, payload) => {
         // Same parse bounds and validation rules (depth, cost, aliases) as HTTP.
         let document;
         try {
@@ -118,12 +141,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         if (refused) return [refused];
         inFlight++;
         const requestId = (ctx.extra as { requestId?: string }).requestId ?? randomUUID();
+        const contextValue: GatewayContext = makeContext(requestId);
+        // Identical subscriptions (same text, operation and variables) share one execution per event.
+        contextValue.ws = { socket: ctx.extra.socket, id, key: `${payload.operationName ?? ''}\u0000${payload.query}\u0000${JSON.stringify(payload.variables ?? {})}` };
         return {
           schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: createContext(catalog, lake, requestId),
+          contextValue,
         };
       },
       onNext: (_ctx, _id, _payload, args, result) => {
@@ -134,6 +160,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e) as unknown as GraphQLError),
     },
     wss,
+    subs.keepAliveMs,
   );
 
   const metricsPlugin: ApolloServerPlugin<GatewayContext> = {
@@ -199,7 +226,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : null) ?? randomUUID();
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
-      context: async () => createContext(catalog, lake, requestId),
+      context: async () => makeContext(requestId),
     });
     const out: Record<string, string> = { 'x-request-id': requestId, vary: 'Accept' };
     for (const [k, v] of result.headers) out[k] = v;
@@ -312,11 +339,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     metrics,
     kafka,
     ingester,
+    live,
+    publisher,
     stop() {
       stopping ??= (async () => {
         const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
         // 1. No new connections or websocket operations; idle keep-alive sockets close now.
         draining = true;
+        // Subscriptions never end by themselves: complete them (clients see `complete`), then close the tails.
+        await live.close().catch((err) => log.warn({ err }, 'live streams did not close cleanly'));
         const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeIdleConnections();
         // 2. Running websocket operations finish (bounded), then the sockets close with 1001 Going Away.
@@ -329,12 +360,26 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         await apollo.stop();
         if (ingestRetry) clearTimeout(ingestRetry);
         if (ingester) await ingester.stop().catch((err) => log.error({ err }, 'ingestion did not stop cleanly'));
+        await publisher.close();
         await kafka.close();
         engine.close();
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * Websocket Origin check: no Origin (not a browser), the gateway's own host (GraphiQL), or a listed origin ("*": any).
+ */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+  if (!origin) return true;
+  if (allowed.includes('*') || allowed.includes(origin)) return true;
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 /** Read a request body, or null if it is larger than `max` bytes. */

@@ -112,6 +112,17 @@ export type CustomerGroup = {
   updatedAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
+/** A Customer event to publish to Kafka topic "customers" */
+export type CustomerInput = {
+  country?: InputMaybe<Scalars['String']['input']>;
+  email?: InputMaybe<Scalars['String']['input']>;
+  id: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  segment?: InputMaybe<Scalars['String']['input']>;
+  signupDate?: InputMaybe<Scalars['Date']['input']>;
+  updatedAt: Scalars['DateTime']['input'];
+};
+
 export type CustomerMinMax = {
   __typename?: 'CustomerMinMax';
   country?: Maybe<Scalars['String']['output']>;
@@ -273,6 +284,40 @@ export type JsonFilter = {
   isNull?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Publish one Customer event to Kafka topic "customers"; returns once the broker acknowledged it (acks=all) */
+  publishCustomer: PublishResult;
+  /** Publish Customer events in one request (keys from id); results in input order, after the broker's ack */
+  publishCustomerBatch: Array<PublishResult>;
+  /** Publish one Order event to Kafka topic "orders"; returns once the broker acknowledged it (acks=all) */
+  publishOrder: PublishResult;
+  /** Publish Order events in one request (keys from id); results in input order, after the broker's ack */
+  publishOrderBatch: Array<PublishResult>;
+};
+
+
+export type MutationPublishCustomerArgs = {
+  input: CustomerInput;
+  key?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationPublishCustomerBatchArgs = {
+  inputs: Array<CustomerInput>;
+};
+
+
+export type MutationPublishOrderArgs = {
+  input: OrderInput;
+  key?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationPublishOrderBatchArgs = {
+  inputs: Array<OrderInput>;
+};
+
 export type Order = {
   __typename?: 'Order';
   /** Where the event came from */
@@ -338,6 +383,20 @@ export type OrderGroup = {
   total?: Maybe<Scalars['BigInt']['output']>;
 };
 
+/** A Order event to publish to Kafka topic "orders" */
+export type OrderInput = {
+  amount: Scalars['Float']['input'];
+  attributes?: InputMaybe<Scalars['JSON']['input']>;
+  createdAt: Scalars['DateTime']['input'];
+  customerId: Scalars['String']['input'];
+  id: Scalars['String']['input'];
+  paid?: InputMaybe<Scalars['Boolean']['input']>;
+  quantity?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<Scalars['String']['input']>;
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  total?: InputMaybe<Scalars['BigInt']['input']>;
+};
+
 export type OrderMinMax = {
   __typename?: 'OrderMinMax';
   amount?: Maybe<Scalars['Float']['output']>;
@@ -393,6 +452,16 @@ export type PageInfo = {
   __typename?: 'PageInfo';
   endCursor?: Maybe<Scalars['String']['output']>;
   hasNextPage: Scalars['Boolean']['output'];
+};
+
+/** Where the broker stored a published event (returned only after acks=all) */
+export type PublishResult = {
+  __typename?: 'PublishResult';
+  offset: Scalars['BigInt']['output'];
+  partition: Scalars['Int']['output'];
+  /** Kafka record timestamp */
+  timestamp: Scalars['DateTime']['output'];
+  topic: Scalars['String']['output'];
 };
 
 export type Query = {
@@ -468,6 +537,22 @@ export type SortOrder =
   | 'DESC'
   | 'DESC_NULLS_LAST';
 
+export type StreamPosition =
+  /** every event the lake and Kafka hold, oldest first, then live */
+  | 'EARLIEST'
+  /** events from now on (the default) */
+  | 'LATEST';
+
+/** Where a subscription starts; set at most one field. History comes from the lake, then the stream continues live from Kafka with no gap and no duplicate. */
+export type StreamStart = {
+  /** _meta.cursor of a delivered event: resume right after it */
+  cursor?: InputMaybe<Scalars['String']['input']>;
+  /** LATEST (default) or EARLIEST */
+  position?: InputMaybe<StreamPosition>;
+  /** replay from this Kafka record time on, then continue live */
+  timestamp?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
 /** Conditions on a String field; all that are set must hold. */
 export type StringFilter = {
   /** contains this text */
@@ -511,6 +596,26 @@ export type StringListFilter = {
   isNull?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Events of dataset "customers" as they reach Kafka topic "customers", filtered on the server; with `from`, history from the lake first */
+  customers: Customer;
+  /** Events of dataset "orders" as they reach Kafka topic "orders", filtered on the server; with `from`, history from the lake first */
+  orders: Order;
+};
+
+
+export type SubscriptionCustomersArgs = {
+  from?: InputMaybe<StreamStart>;
+  where?: InputMaybe<CustomerWhere>;
+};
+
+
+export type SubscriptionOrdersArgs = {
+  from?: InputMaybe<StreamStart>;
+  where?: InputMaybe<OrderWhere>;
+};
+
 /** Buckets of `size` units of the dataset's eventTime (UTC; weeks start on Monday) */
 export type TimeBucket = {
   size?: InputMaybe<Scalars['Int']['input']>;
@@ -549,7 +654,32 @@ export type DailyRevenueByStatusQueryVariables = Exact<{
 
 export type DailyRevenueByStatusQuery = { __typename?: 'Query', ordersAggregate: Array<{ __typename?: 'OrderAggregate', count: string, group: { __typename?: 'OrderGroup', bucket?: string | null, status?: string | null }, sum?: { __typename?: 'OrderNumeric', amount?: number | null } | null }> };
 
+export type PaidOrdersSubscriptionVariables = Exact<{
+  minAmount: Scalars['Float']['input'];
+  from?: InputMaybe<StreamStart>;
+}>;
+
+
+export type PaidOrdersSubscription = { __typename?: 'Subscription', orders: { __typename?: 'Order', id: string, amount: number, createdAt: string, _meta: { __typename?: 'EventMeta', partition: number, offset: string, cursor: string } } };
+
+export type PublishOrderMutationVariables = Exact<{
+  input: OrderInput;
+}>;
+
+
+export type PublishOrderMutation = { __typename?: 'Mutation', publishOrder: { __typename?: 'PublishResult', topic: string, partition: number, offset: string, timestamp: string } };
+
+export type PublishOrdersMutationVariables = Exact<{
+  inputs: Array<OrderInput> | OrderInput;
+}>;
+
+
+export type PublishOrdersMutation = { __typename?: 'Mutation', publishOrderBatch: Array<{ __typename?: 'PublishResult', partition: number, offset: string }> };
+
 
 export const RecentBigOrdersDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"RecentBigOrders"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"since"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DateTime"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"minAmount"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Float"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"limit"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"orders"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"createdAt"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"gte"},"value":{"kind":"Variable","name":{"kind":"Name","value":"since"}}}]}},{"kind":"ObjectField","name":{"kind":"Name","value":"amount"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"gte"},"value":{"kind":"Variable","name":{"kind":"Name","value":"minAmount"}}}]}}]}},{"kind":"Argument","name":{"kind":"Name","value":"orderBy"},"value":{"kind":"ListValue","values":[{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"amount"},"value":{"kind":"EnumValue","value":"DESC"}}]},{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"id"},"value":{"kind":"EnumValue","value":"ASC"}}]}]}},{"kind":"Argument","name":{"kind":"Name","value":"limit"},"value":{"kind":"Variable","name":{"kind":"Name","value":"limit"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"tags"}},{"kind":"Field","name":{"kind":"Name","value":"customer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"_meta"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"partition"}},{"kind":"Field","name":{"kind":"Name","value":"offset"}}]}}]}}]}}]} as unknown as DocumentNode<RecentBigOrdersQuery, RecentBigOrdersQueryVariables>;
 export const OrdersPageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"OrdersPage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ordersConnection"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"orderBy"},"value":{"kind":"ListValue","values":[{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"createdAt"},"value":{"kind":"EnumValue","value":"DESC"}}]}]}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]} as unknown as DocumentNode<OrdersPageQuery, OrdersPageQueryVariables>;
 export const DailyRevenueByStatusDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DailyRevenueByStatus"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"where"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"OrderWhere"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ordersAggregate"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"Variable","name":{"kind":"Name","value":"where"}}},{"kind":"Argument","name":{"kind":"Name","value":"groupBy"},"value":{"kind":"ListValue","values":[{"kind":"EnumValue","value":"status"}]}},{"kind":"Argument","name":{"kind":"Name","value":"timeBucket"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"unit"},"value":{"kind":"EnumValue","value":"DAY"}}]}},{"kind":"Argument","name":{"kind":"Name","value":"limit"},"value":{"kind":"IntValue","value":"1000"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"group"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"bucket"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"sum"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"amount"}}]}}]}}]}}]} as unknown as DocumentNode<DailyRevenueByStatusQuery, DailyRevenueByStatusQueryVariables>;
+export const PaidOrdersDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"PaidOrders"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"minAmount"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Float"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"StreamStart"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"orders"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"paid"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"eq"},"value":{"kind":"BooleanValue","value":true}}]}},{"kind":"ObjectField","name":{"kind":"Name","value":"amount"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"gte"},"value":{"kind":"Variable","name":{"kind":"Name","value":"minAmount"}}}]}}]}},{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"_meta"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"partition"}},{"kind":"Field","name":{"kind":"Name","value":"offset"}},{"kind":"Field","name":{"kind":"Name","value":"cursor"}}]}}]}}]}}]} as unknown as DocumentNode<PaidOrdersSubscription, PaidOrdersSubscriptionVariables>;
+export const PublishOrderDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"PublishOrder"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"OrderInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"publishOrder"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"topic"}},{"kind":"Field","name":{"kind":"Name","value":"partition"}},{"kind":"Field","name":{"kind":"Name","value":"offset"}},{"kind":"Field","name":{"kind":"Name","value":"timestamp"}}]}}]}}]} as unknown as DocumentNode<PublishOrderMutation, PublishOrderMutationVariables>;
+export const PublishOrdersDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"PublishOrders"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"inputs"}},"type":{"kind":"NonNullType","type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"OrderInput"}}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"publishOrderBatch"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"inputs"},"value":{"kind":"Variable","name":{"kind":"Name","value":"inputs"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"partition"}},{"kind":"Field","name":{"kind":"Name","value":"offset"}}]}}]}}]} as unknown as DocumentNode<PublishOrdersMutation, PublishOrdersMutationVariables>;

@@ -1,0 +1,85 @@
+// Kafka record → live event: decoded with the ingestion's decoder (the same validation as the lake) and rendered
+// exactly as the lake renders the same stored values, so an event looks the same live and replayed.
+
+import type { Dataset, FieldDef } from '../config';
+import { createDecoder } from '../ingestion/decode';
+import type { KafkaMessage } from '../kafka';
+
+/** What a subscription root field resolves to: the dataset's fields plus `_meta` (cursor filled per delivery). */
+export interface LiveEvent {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  /** Field values in GraphQL output form (also what live filters read); null when the record did not decode. */
+  readonly row: Record<string, unknown> | null;
+  readonly timestampMs: number;
+  readonly timestamp: string;
+  readonly key: string | null;
+  /** Bytes of key + value, for queue accounting. */
+  readonly bytes: number;
+}
+
+/** Epoch microseconds → "YYYY-MM-DDTHH:MM:SS.fffZ" with the lake's fraction digits (trailing zeros trimmed, ≥ 3). */
+export function microsToIso(us: number): string {
+  const ms = Math.floor(us / 1000);
+  const micro = us - ms * 1000;
+  const iso = new Date(ms).toISOString(); // ….mmmZ
+  if (micro === 0) return iso;
+  const frac = (iso.slice(20, 23) + String(micro).padStart(3, '0')).replace(/0+$/, '');
+  return `${iso.slice(0, 20)}${frac}Z`;
+}
+
+function daysToIso(days: number): string {
+  return new Date(days * 86_400_000).toISOString().slice(0, 10);
+}
+
+type Render = (v: unknown) => unknown;
+
+function renderScalar(f: FieldDef): Render {
+  switch (f.type) {
+    case 'timestamp':
+      return (v) => microsToIso(v as number);
+    case 'date':
+      return (v) => daysToIso(v as number);
+    case 'long':
+      return (v) => String(v);
+    case 'json':
+      return (v) => JSON.parse(v as string);
+    default:
+      return (v) => v;
+  }
+}
+
+export type EventDecoder = (topic: string, partition: number, msg: KafkaMessage) => LiveEvent;
+
+export function createEventDecoder(ds: Dataset): EventDecoder {
+  const decode = createDecoder(ds);
+  const renders = ds.fields.map((f) => {
+    const one = renderScalar(f);
+    return f.list ? (v: unknown) => (v as unknown[]).map(one) : one;
+  });
+  const names = ds.fields.map((f) => f.name);
+  return (topic, partition, msg) => {
+    const res = decode(msg.value);
+    let row: Record<string, unknown> | null = null;
+    if (res.ok) {
+      row = {};
+      const vals = res.row.values;
+      for (let i = 0; i < names.length; i++) {
+        const v = vals[i];
+        row[names[i]!] = v === null || v === undefined ? null : renders[i]!(v);
+      }
+    }
+    const timestampMs = Number(msg.timestamp);
+    return {
+      topic,
+      partition,
+      offset: BigInt(msg.offset),
+      row,
+      timestampMs,
+      timestamp: new Date(timestampMs).toISOString(),
+      key: msg.key === null || msg.key === undefined ? null : msg.key.toString('utf8'),
+      bytes: (msg.key?.length ?? 0) + (msg.value?.length ?? 0),
+    };
+  };
+}

@@ -1,0 +1,575 @@
+// Subscriptions: graphql-ws hands every subscribe here (its `subscribe` hook). Subscribers with the same document and
+// variables form a group that shares one execution and one serialized payload per event; the payload is written to
+// each subscriber's socket directly, with a bounded queue per connection. A subscription that starts in the past
+// (EARLIEST, a timestamp or a cursor) first streams the lake, then reads Kafka from exactly where the lake ended
+// (from the tail's ring, or a private catch-up read), and joins the shared group once it is level with the tail.
+// Invariant: per partition, a subscriber receives offsets in order, each at most once, with no gap but the filter's;
+// `_meta.cursor` of an event says exactly what the subscriber has had, so a resume repeats and loses nothing.
+
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FieldNode,
+  type GraphQLFormattedError,
+  GraphQLError,
+  type GraphQLSchema,
+  Kind,
+  execute,
+  getArgumentValues,
+  getOperationAST,
+  getVariableValues,
+} from 'graphql';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { WebSocket } from 'ws';
+import type { Catalog, Dataset } from '../config';
+import { GatewayError, badInput } from '../errors';
+import { openTopicStream, type KafkaClient, type TopicStream } from '../kafka';
+import { type LakeReader, type Record_, normalizeWhere } from '../lake';
+import { decodeStreamCursor, encodeStreamCursor, posKey, splitPosKey, type Positions } from './cursor';
+import { createEventDecoder, type LiveEvent } from './event';
+import { compileWhere, type RowPredicate } from './filter';
+import { createTailManager, type Tail, type TailListener } from './tail';
+
+/** Close code for a subscriber whose queue overflowed (documented in the README). */
+export const SLOW_SUBSCRIBER_CLOSE_CODE = 4008;
+
+export interface LiveHubOptions {
+  catalog: Catalog;
+  lake: LakeReader;
+  kafka: KafkaClient;
+  logger: Logger;
+  /** Client-safe form of an error (masking, codes), as for every other response. */
+  formatError: (formatted: GraphQLFormattedError, error: unknown, requestId?: string) => GraphQLFormattedError;
+  /** A fresh resolver context for one execution. */
+  makeContext: (requestId: string) => unknown;
+  registry?: Registry;
+}
+
+export interface SubscribeRequest {
+  args: ExecutionArgs;
+  socket: WebSocket;
+  /** graphql-ws subscription id. */
+  id: string;
+  /** Query text, operation name and raw variables: the sharing key. */
+  query: string;
+}
+
+export interface LiveStats {
+  tails: number;
+  subscriptions: number;
+  groups: number;
+  connections: number;
+}
+
+export interface LiveHub {
+  subscribe(req: SubscribeRequest): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>;
+  stats(): LiveStats;
+  /** End every subscription (complete) and close the tails. */
+  close(): Promise<void>;
+}
+
+type Produce = () => string | Promise<string> | null;
+
+/** Runs payload productions in order; synchronous ones are emitted at once (the common case). */
+class Sequencer {
+  private chain: Promise<void> | null = null;
+  private depth = 0;
+  constructor(
+    private readonly emit: (payload: string, targets: Member[] | null) => void,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+  get idle(): boolean {
+    return this.depth === 0;
+  }
+  push(produce: Produce, targets: Member[] | null): void {
+    if (this.depth === 0) {
+      let r: string | Promise<string> | null;
+      try {
+        r = produce();
+      } catch (e) {
+        this.onError(e);
+        return;
+      }
+      if (r === null) return;
+      if (typeof r === 'string') {
+        this.emit(r, targets);
+        return;
+      }
+      this.depth++;
+      this.chain = r.then(
+        (s) => this.emit(s, targets),
+        (e) => this.onError(e),
+      ).finally(() => this.depth--);
+      return;
+    }
+    this.depth++;
+    this.chain = this.chain!.then(async () => {
+      try {
+        const s = await produce();
+        if (s !== null) this.emit(s, targets);
+      } catch (e) {
+        this.onError(e);
+      }
+    }).finally(() => this.depth--);
+  }
+}
+
+interface Conn {
+  socket: WebSocket;
+  pending: number;
+  subs: number;
+  cut: boolean;
+  waiters: Array<() => void>;
+  sent: (err?: Error) => void;
+}
+
+interface Member {
+  conn: Conn;
+  id: string;
+  prefix: string;
+  ds: Dataset;
+  ended: boolean;
+  end(err?: unknown): void;
+}
+
+interface Group {
+  key: string;
+  tail: Tail;
+  members: Set<Member>;
+  listener: TailListener;
+  seq: Sequencer;
+}
+
+interface Spec {
+  ds: Dataset;
+  document: DocumentNode;
+  operationName: string | null | undefined;
+  variableValues: Record<string, unknown> | null | undefined;
+  predicate: RowPredicate;
+  whereNode: ReturnType<typeof normalizeWhere>;
+  start: { kind: 'latest' } | { kind: 'earliest' } | { kind: 'timestamp'; ms: number } | { kind: 'cursor'; positions: Positions };
+  key: string;
+}
+
+export function createLiveHub(opts: LiveHubOptions): LiveHub {
+  const { catalog, lake, kafka } = opts;
+  const settings = catalog.subscriptions;
+  const log = opts.logger.child({ component: 'live' });
+  const conns = new WeakMap<WebSocket, Conn>();
+  const groups = new Map<string, Group>();
+  const members = new Set<Member>();
+  let connCount = 0;
+  let closing = false;
+
+  const tails = createTailManager({
+    kafka,
+    logger: log,
+    bufferEvents: settings.replayBufferEvents,
+    lingerMs: settings.tailLingerMs,
+    encodeCursor: (topic, next) => encodeStreamCursor(new Map([...next].map(([p, o]) => [posKey(topic, p), o]))),
+    onChange: () => gauges?.tails.set(tails.count()),
+  });
+
+  const gauges = opts.registry
+    ? {
+        tails: new Gauge({ name: 'lakegate_live_tails', help: 'Kafka tails open (one per subscribed dataset)', registers: [opts.registry] }),
+        subs: new Gauge({ name: 'lakegate_live_subscriptions', help: 'Subscriptions being served', registers: [opts.registry] }),
+        groups: new Gauge({ name: 'lakegate_live_groups', help: 'Shared executions (distinct document + variables)', registers: [opts.registry] }),
+        deliveries: new Counter({ name: 'lakegate_live_deliveries_total', help: 'Events written to subscribers', registers: [opts.registry] }),
+        slow: new Counter({ name: 'lakegate_live_slow_subscribers_total', help: `Connections closed (${SLOW_SUBSCRIBER_CLOSE_CODE}) because their queue overflowed`, registers: [opts.registry] }),
+      }
+    : null;
+  const refreshGauges = () => {
+    gauges?.subs.set(members.size);
+    gauges?.groups.set(groups.size);
+  };
+
+  // ---- connections and writes ----------------------------------------------------------------------------------
+
+  function connOf(socket: WebSocket): Conn {
+    let c = conns.get(socket);
+    if (!c) {
+      const conn: Conn = {
+        socket,
+        pending: 0,
+        subs: 0,
+        cut: false,
+        waiters: [],
+        sent: () => {
+          conn.pending--;
+          if (conn.waiters.length && conn.pending <= settings.queue.maxEvents / 4) {
+            const w = conn.waiters;
+            conn.waiters = [];
+            for (const f of w) f();
+          }
+        },
+      };
+      c = conn;
+      conns.set(socket, c);
+      connCount++;
+      socket.once('close', () => {
+        connCount--;
+        const w = conn.waiters;
+        conn.waiters = [];
+        for (const f of w) f();
+      });
+    }
+    return c;
+  }
+
+  function write(conn: Conn, msg: string): void {
+    if (conn.cut || conn.socket.readyState !== 1) return;
+    conn.pending++;
+    conn.socket.send(msg, conn.sent);
+    if (conn.pending > settings.queue.maxEvents || conn.socket.bufferedAmount > settings.queue.maxBytes) cutOff(conn);
+  }
+
+  function cutOff(conn: Conn): void {
+    if (conn.cut) return;
+    conn.cut = true;
+    gauges?.slow.inc();
+    log.warn({ pending: conn.pending, bufferedBytes: conn.socket.bufferedAmount }, 'closing a subscriber that does not keep up');
+    conn.socket.close(SLOW_SUBSCRIBER_CLOSE_CODE, `subscriber too slow: more than ${settings.queue.maxEvents} events or ${settings.queue.maxBytes} bytes waiting`);
+    // A peer that reads nothing never answers the close handshake: free its buffers soon.
+    setTimeout(() => conn.socket.terminate(), 2_000).unref();
+  }
+
+  /** Resolves when the connection's queue is low again (replays wait on it instead of overflowing). */
+  function drained(conn: Conn): Promise<void> {
+    if (conn.pending <= settings.queue.maxEvents / 4 || conn.cut || conn.socket.readyState !== 1) return Promise.resolve();
+    return new Promise((r) => conn.waiters.push(r));
+  }
+
+  function sendTo(m: Member, payload: string): void {
+    if (m.ended) return;
+    write(m.conn, m.prefix + payload + '}');
+    gauges?.deliveries.inc();
+  }
+
+  // ---- execution -----------------------------------------------------------------------------------------------
+
+  let execCounter = 0;
+  function serialize(res: ExecutionResult, rid: string): string {
+    if (!res.errors?.length) return JSON.stringify({ data: res.data });
+    return JSON.stringify({ data: res.data, errors: res.errors.map((e) => opts.formatError(e.toJSON(), e, rid)) });
+  }
+  function run(spec: Spec, schema: GraphQLSchema, root: Record_): string | Promise<string> {
+    const rid = `live-${++execCounter}`;
+    const res = execute({ schema, document: spec.document, rootValue: root, contextValue: opts.makeContext(rid), variableValues: spec.variableValues, operationName: spec.operationName });
+    return res instanceof Promise ? res.then((r) => serialize(r, rid)) : serialize(res as ExecutionResult, rid);
+  }
+  const rootOf = (ev: LiveEvent, cursor: string): Record_ => ({
+    ...ev.row!,
+    _meta: { topic: ev.topic, partition: ev.partition, offset: ev.offset.toString(), timestamp: ev.timestamp, key: ev.key, cursor },
+  });
+
+  // ---- shared groups -------------------------------------------------------------------------------------------
+
+  function joinGroup(m: Member, spec: Spec, schema: GraphQLSchema, tail: Tail): void {
+    let g = groups.get(spec.key);
+    if (!g) {
+      const group: Group = {
+        key: spec.key,
+        tail,
+        members: new Set(),
+        seq: new Sequencer(
+          (payload, targets) => {
+            for (const t of targets ?? group.members) sendTo(t, payload);
+          },
+          (err) => {
+            log.error({ err }, 'a shared subscription execution failed');
+            for (const t of [...group.members]) t.end(new GatewayError('INTERNAL_SERVER_ERROR', 'the subscription failed'));
+          },
+        ),
+        listener: {
+          onEvent: (ev) => {
+            if (ev.row === null || !spec.predicate(ev.row)) return;
+            const root = rootOf(ev, tail.cursor());
+            // While an execution is pending, later events go out to the members present now, not those joining.
+            group.seq.push(() => run(spec, schema, root), group.seq.idle ? null : [...group.members]);
+          },
+          onTailError: (err) => {
+            for (const t of [...group.members]) t.end(err);
+          },
+        },
+      };
+      g = group;
+      groups.set(spec.key, g);
+      tail.addListener(g.listener);
+    }
+    g.members.add(m);
+    refreshGauges();
+  }
+
+  function leaveGroup(m: Member, key: string): void {
+    const g = groups.get(key);
+    if (!g || !g.members.delete(m)) return;
+    if (g.members.size === 0) {
+      g.tail.removeListener(g.listener);
+      groups.delete(key);
+    }
+    refreshGauges();
+  }
+
+  // ---- one subscription ----------------------------------------------------------------------------------------
+
+  function parse(req: SubscribeRequest): Spec {
+    const { args } = req;
+    const op = getOperationAST(args.document, args.operationName);
+    if (!op || op.operation !== 'subscription') throw badInput('not a subscription operation');
+    const sel = op.selectionSet.selections;
+    if (sel.length !== 1 || sel[0]!.kind !== Kind.FIELD) throw badInput('a subscription selects exactly one dataset field (no fragments at the root)');
+    const node = sel[0] as FieldNode;
+    const ds = catalog.datasetMap.get(node.name.value);
+    const fieldDef = args.schema.getSubscriptionType()?.getFields()[node.name.value];
+    if (!ds || !fieldDef) throw badInput(`unknown subscription "${node.name.value}"`);
+    const vars = getVariableValues(args.schema, op.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>);
+    if (vars.errors) throw vars.errors[0]!;
+    const a = getArgumentValues(fieldDef, node, vars.coerced) as { where?: Record<string, unknown> | null; from?: { position?: string | null; timestamp?: string | null; cursor?: string | null } | null };
+    const whereNode = normalizeWhere(ds, a.where ?? null);
+    const predicate = compileWhere(whereNode);
+    const from = a.from ?? {};
+    const set = (['position', 'timestamp', 'cursor'] as const).filter((k) => from[k] !== undefined && from[k] !== null);
+    if (set.length > 1) throw badInput(`from: set one of position, timestamp or cursor (got ${set.join(', ')})`);
+    let start: Spec['start'] = { kind: 'latest' };
+    if (from.position === 'EARLIEST') start = { kind: 'earliest' };
+    else if (from.timestamp) start = { kind: 'timestamp', ms: Date.parse(from.timestamp) };
+    else if (from.cursor) {
+      const positions = decodeStreamCursor(from.cursor);
+      for (const k of positions.keys()) {
+        const { topic } = splitPosKey(k);
+        if (topic !== ds.topic && !topic.startsWith(`${ds.topic}.`)) throw badInput(`the cursor belongs to another stream (topic "${topic}")`);
+      }
+      start = { kind: 'cursor', positions };
+    }
+    return { ds, document: args.document, operationName: args.operationName, variableValues: args.variableValues as Record<string, unknown> | null, predicate, whereNode, start, key: req.query };
+  }
+
+  async function subscribe(req: SubscribeRequest): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+    const fail = (e: unknown): ExecutionResult => ({ errors: [e instanceof GraphQLError ? e : new GraphQLError((e as Error).message, { originalError: e as Error })] });
+    if (closing) return fail(new GatewayError('BROKER_UNAVAILABLE', 'the gateway is shutting down'));
+    let spec: Spec;
+    try {
+      spec = parse(req);
+    } catch (e) {
+      return fail(e);
+    }
+    const conn = connOf(req.socket);
+    if (conn.subs >= settings.maxPerConnection) {
+      return fail(new GatewayError('LIMIT_EXCEEDED', `at most ${settings.maxPerConnection} subscriptions per connection`, { details: { max: settings.maxPerConnection } }));
+    }
+    conn.subs++;
+    let tail: Tail;
+    try {
+      tail = await tails.acquire(spec.ds);
+    } catch (e) {
+      conn.subs--;
+      return fail(e);
+    }
+    const schema = req.args.schema;
+
+    // The iterator graphql-ws awaits: it never yields (payloads go to the socket directly) and ends with the stream.
+    let settle!: (r: IteratorResult<ExecutionResult>) => void;
+    let reject!: (e: unknown) => void;
+    const pending = new Promise<IteratorResult<ExecutionResult>>((res, rej) => {
+      settle = res;
+      reject = rej;
+    });
+    const cleanups: Array<() => void> = [];
+    const m: Member = {
+      conn,
+      id: req.id,
+      prefix: `{"id":${JSON.stringify(req.id)},"type":"next","payload":`,
+      ds: spec.ds,
+      ended: false,
+      end(err) {
+        if (m.ended) return;
+        m.ended = true;
+        members.delete(m);
+        conn.subs--;
+        for (const c of cleanups.splice(0)) c();
+        tails.release(tail);
+        refreshGauges();
+        if (err) reject(err);
+        else settle({ done: true, value: undefined });
+      },
+    };
+    members.add(m);
+    refreshGauges();
+    const done = { done: true, value: undefined } as IteratorResult<ExecutionResult>;
+    const iterator: AsyncGenerator<ExecutionResult> = {
+      next: () => pending,
+      return: async () => {
+        m.end();
+        return done;
+      },
+      throw: async () => {
+        m.end();
+        return done;
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+      [Symbol.asyncDispose]: async () => {
+        m.end();
+      },
+    } as AsyncGenerator<ExecutionResult>;
+
+    if (spec.start.kind === 'latest') {
+      joinGroup(m, spec, schema, tail);
+      cleanups.push(() => leaveGroup(m, spec.key));
+    } else {
+      void replay(m, spec, schema, tail, cleanups).catch((err) => {
+        if (!m.ended) {
+          log.warn({ err }, 'a replay failed');
+          m.end(err instanceof GatewayError ? err : new GatewayError('INTERNAL_SERVER_ERROR', 'the replay failed', { cause: err }));
+        }
+      });
+    }
+    return iterator;
+  }
+
+  // ---- history, then live --------------------------------------------------------------------------------------
+
+  async function replay(m: Member, spec: Spec, schema: GraphQLSchema, tail: Tail, cleanups: Array<() => void>): Promise<void> {
+    const { ds } = spec;
+    // What this subscriber has had: (topic, partition) → next offset; its cursors encode exactly this.
+    const had: Positions = new Map(spec.start.kind === 'cursor' ? spec.start.positions : []);
+    const cursorNow = () => encodeStreamCursor(had);
+    const seq = new Sequencer(
+      (payload) => sendTo(m, payload),
+      (err) => m.end(new GatewayError('INTERNAL_SERVER_ERROR', 'the subscription failed', { cause: err })),
+    );
+    const sinceMs = spec.start.kind === 'timestamp' ? spec.start.ms : undefined;
+
+    // 1. The lake, oldest first.
+    const from = spec.start.kind === 'cursor' ? [...spec.start.positions].map(([k, offset]) => ({ ...splitPosKey(k), offset })) : undefined;
+    const ends = await lake.history(ds, { where: spec.whereNode, from, sinceMs }, async (rows) => {
+      for (const r of rows) {
+        if (m.ended) return;
+        const meta = r._meta!;
+        const k = posKey(meta.topic, meta.partition);
+        const o = BigInt(meta.offset);
+        if (o < (had.get(k) ?? 0n)) continue; // already had (a retried read)
+        had.set(k, o + 1n);
+        const root = { ...r, _meta: { ...meta, cursor: cursorNow() } };
+        seq.push(() => run(spec, schema, root), null);
+      }
+      await drained(m.conn);
+    });
+    if (m.ended) return;
+
+    // 2. Kafka from where the lake ends, per partition of the live topic.
+    const next = new Map<number, bigint>();
+    const parts = new Set<number>([...tail.next.keys(), ...ends.keys()]);
+    for (const p of parts) {
+      const k = posKey(ds.topic, p);
+      const n = [had.get(k) ?? 0n, ends.get(p) ?? 0n].reduce((a, b) => (a > b ? a : b));
+      next.set(p, n);
+      had.set(k, n);
+    }
+    const mode = new Map<number, 'ring' | 'catchup'>();
+    const offer = (ev: LiveEvent) => {
+      const k = posKey(ev.topic, ev.partition);
+      if (ev.offset < (next.get(ev.partition) ?? 0n)) return;
+      next.set(ev.partition, ev.offset + 1n);
+      had.set(k, ev.offset + 1n);
+      if (ev.row === null || !spec.predicate(ev.row)) return;
+      if (sinceMs !== undefined && ev.timestampMs < sinceMs) return;
+      const root = rootOf(ev, cursorNow());
+      seq.push(() => run(spec, schema, root), null);
+    };
+    const levelWithTail = (p: number) => {
+      // Everything below the tail's position is now either offered or absent (gaps of compacted topics).
+      const t = tail.next.get(p) ?? 0n;
+      if ((next.get(p) ?? 0n) < t) {
+        next.set(p, t);
+        had.set(posKey(ds.topic, p), t);
+      }
+    };
+    const toRing = (ps: number[]) => {
+      const from = new Map(ps.map((p) => [p, next.get(p) ?? 0n]));
+      tail.replayFrom(from, offer);
+      for (const p of ps) {
+        levelWithTail(p);
+        mode.set(p, 'ring');
+      }
+    };
+
+    let catchup: TopicStream | null = null;
+    let promoted = false;
+    const tryPromote = () => {
+      if (promoted || m.ended || catchup || !seq.idle) return;
+      for (const [p, t] of tail.next) if (mode.get(p) !== 'ring' || (next.get(p) ?? 0n) > t) return;
+      promoted = true;
+      tail.removeListener(listener);
+      joinGroup(m, spec, schema, tail);
+      cleanups.push(() => leaveGroup(m, spec.key));
+    };
+    const listener: TailListener = {
+      onEvent: (ev) => {
+        const md = mode.get(ev.partition);
+        if (md === 'catchup') return;
+        if (md === undefined) mode.set(ev.partition, 'ring'); // a partition that appeared after the switch
+        offer(ev);
+        tryPromote();
+      },
+      onTailError: (err) => m.end(err),
+    };
+
+    const behind: number[] = [];
+    const inRing: number[] = [];
+    for (const [p, n] of next) (n >= tail.floor(p) ? inRing : behind).push(p);
+    // Synchronously: the ring's events, then the live ones (no event can slip in between).
+    toRing(inRing);
+    tail.addListener(listener);
+    cleanups.push(() => tail.removeListener(listener));
+    for (const p of behind) mode.set(p, 'catchup');
+    if (behind.length > 0) {
+      // The lake ends before the ring starts (ingestion is behind): read the gap from Kafka with a private stream.
+      const decode = createEventDecoder(ds);
+      const start = new Map(behind.map((p) => [p, next.get(p)!] as [number, bigint]));
+      const stream = await openTopicStream(kafka, {
+        topic: ds.topic,
+        start: new Map([...tail.next.keys()].map((p) => [p, start.get(p) ?? next.get(p) ?? 0n])),
+        role: 'catchup',
+        logger: log,
+        onFatal: (err) => m.end(new GatewayError('BROKER_UNAVAILABLE', 'the catch-up read stopped', { cause: err })),
+        onBatch: async (p, msgs) => {
+          if (m.ended || mode.get(p) !== 'catchup') return;
+          for (const msg of msgs) offer(decode(ds.topic, p, msg));
+          if ((next.get(p) ?? 0n) >= tail.floor(p)) {
+            toRing([p]);
+            if (![...mode.values()].includes('catchup')) {
+              const s = catchup;
+              catchup = null;
+              void s?.stop();
+              tryPromote();
+            }
+          }
+          await drained(m.conn);
+        },
+      });
+      if (m.ended || ![...mode.values()].includes('catchup')) void stream.stop();
+      else {
+        catchup = stream;
+        cleanups.push(() => void stream.stop());
+      }
+    }
+    tryPromote();
+  }
+
+  return {
+    subscribe,
+    stats() {
+      return { tails: tails.count(), subscriptions: members.size, groups: groups.size, connections: connCount };
+    },
+    async close() {
+      closing = true;
+      for (const m of [...members]) m.end();
+      await tails.close();
+    },
+  };
+}
