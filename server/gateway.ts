@@ -343,7 +343,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     publisher,
     stop() {
       stopping ??= (async () => {
-        const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+        // Unref: a drain deadline that is no longer awaited must not hold the process open after stop().
+        const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
         // 1. No new connections or websocket operations; idle keep-alive sockets close now.
         draining = true;
         // Subscriptions never end by themselves: complete them (clients see `complete`), then close the tails.
