@@ -6,12 +6,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-# Debian packages: chromium (GraphiQL browser test), librdkafka-dev + gcc (dev Kafka cluster), kcat (independent Kafka client).
+# Debian packages: chromium (GraphiQL browser test), kcat (independent Kafka client), and gcc, make, patch to build the
+# dev Kafka cluster (tools/dev-cluster/build.sh: librdkafka 2.12.0's source from the npm registry, patched, static).
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
-[ -f /usr/include/librdkafka/rdkafka_mock.h ] || need+=(librdkafka-dev)
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v patch >/dev/null 2>&1 || need+=(patch)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -43,4 +45,6 @@ rm -rf dist
 npx --no-install tsc -p tsconfig.json
 chmod +x dist/cli/main.js
 
+# The dev Kafka cluster: the first run builds librdkafka (about 1.5 min on 2 cores, cached in tools/dev-cluster/.build);
+# later runs rebuild nothing unless dev-cluster.c, the librdkafka patch or the build's settings changed.
 bash tools/dev-cluster/build.sh

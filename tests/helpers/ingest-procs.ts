@@ -26,6 +26,8 @@ export interface Proc {
   readonly pid: number;
   /** stdout + stderr so far (the tail, if long). */
   output(): string;
+  /** Every whole output line so far that matched the `record` pattern given to spawn (never cut, however long the output). */
+  recorded(): string[];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   alive(): boolean;
   /** SIGKILL (kill -9) this process only, and wait for it to be gone. */
@@ -39,14 +41,32 @@ export class Procs {
   readonly all: Proc[] = [];
   constructor(private readonly kl: KafkaLake) {}
 
-  spawn(name: string, args: string[], env: Record<string, string> = {}): Proc {
+  spawn(name: string, args: string[], env: Record<string, string> = {}, opts: { record?: RegExp } = {}): Proc {
     const child = spawn(process.execPath, [MAIN, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const keep = (c: Buffer | string) => {
       out = (out + String(c)).slice(-OUTPUT_KEEP);
     };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    // Lines worth keeping whole (e.g. assignments), per stream so that chunks of stdout and stderr do not interleave.
+    const recorded: string[] = [];
+    const recorder = () => {
+      let partial = '';
+      return (c: Buffer | string) => {
+        const lines = (partial + String(c)).split('\n');
+        partial = lines.pop()!;
+        if (opts.record) for (const l of lines) if (opts.record.test(l)) recorded.push(l);
+      };
+    };
+    const recOut = recorder();
+    const recErr = recorder();
+    child.stdout!.on('data', (c: Buffer) => {
+      keep(c);
+      recOut(c);
+    });
+    child.stderr!.on('data', (c: Buffer) => {
+      keep(c);
+      recErr(c);
+    });
     let done = false;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.on('close', (code, signal) => {
@@ -64,6 +84,7 @@ export class Procs {
       child,
       pid: child.pid!,
       output: () => out,
+      recorded: () => recorded,
       exited,
       alive: () => !done,
       async kill9() {

@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { compactDataset, createLakeEngine, createLakeReader, listDataFiles } from '../../lake';
 import { buildDevCluster, compareLake, createKafkaLake, trackedProducer, visibleFiles, waitFor, type KafkaLake, type Produced } from '../helpers/kafka-fixture';
-import { Procs, checkFilesWhole, produceContinuously, randInt, sleep, summarizeKeys, writeConfig } from '../helpers/ingest-procs';
+import { Procs, checkFilesWhole, produceContinuously, randInt, sleep, summarizeKeys, writeConfig, type Proc } from '../helpers/ingest-procs';
 
 before(buildDevCluster);
 
@@ -227,91 +227,140 @@ test('injected request errors on Fetch, OffsetCommit, Produce (and a forced reba
   await expectExactlyOnce(kl, prod.produced, procs, { t });
 });
 
+/** A worker's log lines worth keeping whole: its assignments, its commits, a consumer crash. */
+const WORKER_EVENTS = /joined the ingestion group|committed a data file|ingestion consumer crashed/;
+
 /** Files each `lakegate ingest` (at debug level) says it committed, from its JSON log lines. */
-function committedFiles(output: string): string[] {
+function committedFiles(lines: readonly string[]): string[] {
   const out: string[] = [];
-  for (const line of output.split('\n')) {
+  for (const line of lines) {
     if (!line.includes('committed a data file')) continue;
     try {
       out.push(String(JSON.parse(line).file));
     } catch {
-      /* a line cut by the output tail */
+      /* not JSON */
     }
   }
   return out;
 }
 
-/** The last assignment of orders' partitions a worker logged ("joined the ingestion group"). */
-function lastAssignment(output: string): number[] | null {
+/** The last assignment of orders' partitions a worker logged ("joined the ingestion group"), sorted. */
+function lastAssignment(lines: readonly string[]): number[] | null {
   let last: number[] | null = null;
-  for (const line of output.split('\n')) {
+  for (const line of lines) {
     if (!line.includes('joined the ingestion group')) continue;
     try {
-      last = (JSON.parse(line).assignment?.orders ?? []) as number[];
+      last = [...((JSON.parse(line).assignment?.orders ?? []) as number[])].sort((x, y) => x - y);
     } catch {
-      /* cut */
+      /* not JSON */
     }
   }
   return last;
 }
 
-/** The worker logged that its kafkajs consumer crashed for good (kafkajs restarts only after retriable errors). */
-function consumerDead(output: string): boolean {
-  return output.split('\n').some((l) => l.includes('"msg":"ingestion consumer crashed"') && l.includes('"restart":false'));
+/** The worker logged that its kafkajs consumer crashed; `fatal`: for good (kafkajs restarts only after retriable errors). */
+function consumerCrashes(lines: readonly string[], fatal: boolean): string[] {
+  return lines.filter((l) => l.includes('"msg":"ingestion consumer crashed"') && (!fatal || l.includes('"restart":false')));
 }
 
-test('scale-out: two `lakegate ingest` share the partitions; kill -9 of one, the survivor takes over: exactly once', {
-  timeout: 120_000,
-  // Not gating: the test cluster decides too often whether the group splits at all (librdkafka 2.0.2's mock fails a
-  // follower whose SyncGroup arrives after the leader's, about one join in two; see below). When it splits, every
-  // assertion runs and a failure shows as "not ok ... # TODO" in the report.
-  todo: 'the mock cluster fails a second member whose SyncGroup comes after the leader\'s (INVALID_REQUEST), about one join in two',
-}, async (t) => {
+const partitionOf = (f: string) => Number(/\+(\d+)\+\d+\+\d+\.parquet$/.exec(f)![1]);
+const endOf = (f: string) => BigInt(/\+(\d+)\.parquet$/.exec(f)![1]!);
+
+/** Per partition, the highest end offset of a visible data file (-1 when none). */
+async function lakeEnds(kl: KafkaLake): Promise<Map<number, bigint>> {
+  const ends = new Map<number, bigint>();
+  for (const f of await visibleFiles(ordersDir(kl))) {
+    const p = partitionOf(f);
+    if (endOf(f) > (ends.get(p) ?? -1n)) ends.set(p, endOf(f));
+  }
+  return ends;
+}
+
+test('scale-out: three `lakegate ingest` share the partitions; kill -9 of one, then another: the survivors take over, exactly once', { timeout: 180_000 }, async (t) => {
   const kl = await createKafkaLake(t, { partitions: PARTITIONS, ingest: ingestYaml('faults-scale') });
+  // The mock must answer a follower's SyncGroup that comes after the leader's, as Kafka does (tools/dev-cluster/
+  // librdkafka-mock-syncgroup.patch); an unpatched librdkafka mock kills that follower's consumer (INVALID_REQUEST).
+  const mock = await kl.dc.command('version');
+  t.diagnostic(`dev cluster: ${mock}`);
+  assert.match(mock, /librdkafka-mock-syncgroup\.patch/, 'the dev cluster lacks the SyncGroup patch: rebuild it with tools/dev-cluster/build.sh');
   const procs = new Procs(kl);
   const prod = await trackedProducer(kl);
-  const loop = produceContinuously(prod, { total: 20_000, partitions: PARTITIONS, batch: 100, perSecond: 500 });
+  const TOTAL = 36_000;
+  const loop = produceContinuously(prod, { total: TOTAL, partitions: PARTITIONS, batch: 100, perSecond: 500 });
+  const steps: string[] = [];
+  const t0 = Date.now();
+  const step = (what: string) => steps.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what} (acked ${loop.acked()})`);
   // Debug level: each worker logs its assignments and every file it commits, which is how we see who wrote what.
-  const debug = { LAKEGATE_LOG_LEVEL: 'debug' };
-  const a = procs.spawn('ingest-a', ['ingest', '--config', kl.configFile], debug);
+  const worker = (name: string) => procs.spawn(name, ['ingest', '--config', kl.configFile], { LAKEGATE_LOG_LEVEL: 'debug' }, { record: WORKER_EVENTS });
+  const a = worker('ingest-a');
   assert.ok(await waitForNewFile(kl, new Set(), 20_000), `no file within 20 s\n${procs.report()}`);
-  // librdkafka 2.0.2's mock completes a rebalance as soon as the leader's SyncGroup arrives (it carries every member's
-  // assignment) and answers a follower whose SyncGroup comes later INVALID_REQUEST. kafkajs does not restart after a
-  // non-retriable error, and `lakegate ingest` then idles with a dead consumer (reported; not lakegate's exactly-once
-  // at stake). Here it is restarted, as a supervisor would: kill -9 and a fresh process, a few times at most.
-  let b = procs.spawn('ingest-b', ['ingest', '--config', kl.configFile], debug);
-  const restartsOfB: number[] = [];
-  const split = await waitFor('both workers hold partitions and committed files', async () => {
-    if (consumerDead(b.output()) && restartsOfB.length < 3) {
-      restartsOfB.push(Date.now());
-      await b.kill9();
-      b = procs.spawn(`ingest-b${restartsOfB.length}`, ['ingest', '--config', kl.configFile], debug);
-      return null;
+  step('a ingesting alone');
+  const b = worker('ingest-b');
+  const c = worker('ingest-c');
+  const workers = { a, b, c };
+  const fail = (why: string) => assert.fail(`${why}\nsteps: ${steps.join('; ')}\n${procs.report()}`);
+  // A consumer that kafkajs gave up on (the unpatched mock's INVALID_REQUEST to a late SyncGroup did that) fails the test
+  // at once; a retriable crash (kafkajs restarts the consumer) is reported in the diagnostics.
+  const noCrash = (ps: Proc[]) => {
+    for (const p of ps) {
+      const crashes = consumerCrashes(p.recorded(), true);
+      if (crashes.length) fail(`${p.name}'s consumer crashed for good: ${crashes[0]}`);
+      if (!p.alive()) fail(`${p.name} exited`);
     }
-    const pa = lastAssignment(a.output());
-    const pb = lastAssignment(b.output());
-    if (!pa || !pb || pa.length === 0 || pb.length === 0 || pa.length + pb.length !== PARTITIONS) return null;
-    const fa = committedFiles(a.output());
-    const fb = committedFiles(b.output());
-    return fb.length > 0 && fa.length > 0 ? { pa, pb, fa: fa.length, fb: fb.length } : null;
-  }, 50_000, 200).catch((e) => assert.fail(`${String(e)}\n${procs.report()}`));
-  assert.deepEqual([...split.pa, ...split.pb].sort(), [0, 1, 2, 3]);
-  // Each wrote only its own partitions' files since the split.
-  const partitionOf = (f: string) => Number(/\+(\d+)\+\d+\+\d+\.parquet$/.exec(f)![1]);
-  const bFiles = committedFiles(b.output()).filter((f) => path.basename(f).startsWith('orders+'));
-  for (const f of bFiles) assert.ok(split.pb.includes(partitionOf(f)), `worker b committed ${f} outside its partitions ${split.pb}`);
+  };
+
+  /** Waits until the given workers' last assignments are disjoint, non-empty and cover every partition. */
+  const split = async (ps: Proc[], what: string, extra: () => boolean = () => true) => {
+    const got = await waitFor(what, () => {
+      noCrash(ps);
+      const as = ps.map((p) => lastAssignment(p.recorded()));
+      if (as.some((x) => !x || x.length === 0)) return null;
+      const all = (as as number[][]).flat().sort((x, y) => x - y);
+      if (all.join() !== '0,1,2,3') return null; // overlapping (a generation in flight) or not covering
+      return extra() ? as.map((x) => x!) : null;
+    }, 60_000, 200).catch((e) => fail(String(e)));
+    step(`${what}: ${ps.map((p, i) => `${p.name}=${got[i]}`).join(' ')}`);
+    return got;
+  };
+
+  // 1. Three workers split the four partitions, and each commits files of its own partitions.
+  const [pa, pb, pc] = await split([a, b, c], 'three workers split the partitions', () =>
+    [b, c].every((p) => committedFiles(p.recorded()).length > 0));
+  for (const [name, p] of Object.entries(workers)) {
+    const mine = lastAssignment(p.recorded())!;
+    // b and c joined into the split: every file they committed is of their own partitions.
+    if (p !== a) for (const f of committedFiles(p.recorded())) assert.ok(mine.includes(partitionOf(f)), `${name} committed ${f} outside its partitions ${mine}`);
+  }
   await sleep(randInt(500, 2_000));
+
+  // 2. kill -9 of b while producing: a and c take its partitions over (once the group drops b: session timeout, 10 s).
+  assert.ok(loop.acked() < TOTAL, 'production ended before the first kill');
   await b.kill9();
-  const killedAt = Date.now();
-  const acked = loop.acked();
-  // The survivor gets b's partitions once the group drops b (session timeout, 10 s), and catches up from the lake.
-  await waitFor('the survivor holds every partition', () => lastAssignment(a.output())?.length === PARTITIONS, 40_000, 200)
-    .catch((e) => assert.fail(`${String(e)}\n${procs.report()}`));
-  const takeoverMs = Date.now() - killedAt;
+  step(`b killed (held ${pb})`);
+  const endsAtKillB = await lakeEnds(kl);
+  const [pa2, pc2] = await split([a, c], 'a and c hold every partition', () =>
+    // ... and files of b's partitions past what the lake held at the kill: the survivors resumed them.
+    pb!.every((p) => {
+      const e = endsAtKillB.get(p) ?? -1n;
+      return committedFiles([...a.recorded(), ...c.recorded()]).some((f) => partitionOf(f) === p && endOf(f) > e);
+    }));
+  await sleep(randInt(500, 2_000));
+
+  // 3. kill -9 of c: a alone takes everything.
+  const producingAtKillC = loop.acked() < TOTAL;
+  await c.kill9();
+  step(`c killed (held ${pc2})`);
+  const endsAtKillC = await lakeEnds(kl);
+  await split([a], 'a holds every partition', () =>
+    pc2!.every((p) => committedFiles(a.recorded()).some((f) => partitionOf(f) === p && endOf(f) > (endsAtKillC.get(p) ?? -1n))));
+
   await loop.done;
-  t.diagnostic(`split a=${split.pa} b=${split.pb} (b restarted ${restartsOfB.length}× after its consumer died on the mock's SyncGroup race); files before the kill a=${split.fa}+ b=${bFiles.length}; b killed at ${acked} acked; takeover after ${takeoverMs} ms`);
-  await expectExactlyOnce(kl, prod.produced, procs, { t });
-  assert.ok(committedFiles(a.output()).some((f) => split.pb.includes(partitionOf(f))), 'the survivor committed files of the partitions it took over');
+  step(`all ${prod.produced.size} events acked`);
+  noCrash([a]);
+  const restarts = Object.values(workers).map((p) => `${p.name} ${consumerCrashes(p.recorded(), false).length}`).join(', ');
+  t.diagnostic(`${steps.join('; ')}; first split a=${pa} b=${pb} c=${pc}, then a=${pa2} c=${pc2}${producingAtKillC ? '' : ' (production had ended before c was killed)'}; retriable consumer crashes: ${restarts}`);
+  const r = await expectExactlyOnce(kl, prod.produced, procs, { t });
+  t.diagnostic(`lake: ${r.rows} rows in ${r.files} files, 0 missing, 0 duplicated`);
 });
 
 test('compaction racing queries, a crash between merge and clean-up, kill -9 of `lakegate compact`: every answer is the whole set once', { timeout: 90_000 }, async (t) => {

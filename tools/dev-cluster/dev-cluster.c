@@ -1,5 +1,6 @@
 /* dev-cluster: a Kafka-protocol cluster on loopback (librdkafka's mock) for tests and `lakegate dev`.
- * Prints one `BOOTSTRAP host:port,...` line, then answers every stdin command with one `OK`/`ERR` line. */
+ * Prints one `BOOTSTRAP host:port,...` line, then answers every stdin command with one `OK`/`ERR` line.
+ * Built by build.sh against a static librdkafka (see there) with DEV_CLUSTER_MOCK naming the mock's patches. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -9,6 +10,10 @@
 #include <unistd.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+
+#ifndef DEV_CLUSTER_MOCK
+#define DEV_CLUSTER_MOCK "unpatched"
+#endif
 
 static rd_kafka_mock_cluster_t *mc;
 static int replication;
@@ -31,8 +36,8 @@ static int parse_int(const char *s, long *out) {
         return errno == 0 && end != s && *end == '\0';
 }
 
-/* Runs one command line; returns NULL on success or an error text. */
-static const char *run(char *line, int *quit) {
+/* Runs one command line; returns NULL on success or an error text; `version` sets *version to its reply. */
+static const char *run(char *line, int *quit, const char **version) {
         static char reason[256];
         char *argv[5] = {0};
         int argc = 0;
@@ -44,7 +49,12 @@ static const char *run(char *line, int *quit) {
 
         if (!strcmp(cmd, "quit") && argc == 1)
                 *quit = 1;
-        else if (!strcmp(cmd, "topic") && argc == 3 && parse_int(argv[2], &a) && a > 0)
+        else if (!strcmp(cmd, "version") && argc == 1) {
+                /* Which mock this is: the library actually linked, and build.sh's patches. */
+                static char text[256];
+                snprintf(text, sizeof text, "version librdkafka %s; mock %s", rd_kafka_version_str(), DEV_CLUSTER_MOCK);
+                *version = text;
+        } else if (!strcmp(cmd, "topic") && argc == 3 && parse_int(argv[2], &a) && a > 0)
                 err = rd_kafka_mock_topic_create(mc, argv[1], (int)a, replication);
         else if (!strcmp(cmd, "down") && argc == 2 && parse_int(argv[1], &a))
                 err = rd_kafka_mock_broker_set_down(mc, (int32_t)a);
@@ -67,7 +77,7 @@ static const char *run(char *line, int *quit) {
                 free(errs);
         } else
                 return "bad command; usage: topic NAME PARTITIONS | down ID | up ID | rtt ID MS | leader TOPIC PARTITION ID"
-                       " | errors APIKEY COUNT ERRCODE | coordinator group|transaction KEY ID | quit";
+                       " | errors APIKEY COUNT ERRCODE | coordinator group|transaction KEY ID | version | quit";
 
         if (err) {
                 snprintf(reason, sizeof reason, "%s: %s", rd_kafka_err2name(err), rd_kafka_err2str(err));
@@ -79,8 +89,12 @@ static const char *run(char *line, int *quit) {
 int main(int argc, char **argv) {
         char errstr[512], line[1024];
         long brokers;
+        if (argc == 2 && !strcmp(argv[1], "--version")) {
+                printf("librdkafka %s; mock %s\n", rd_kafka_version_str(), DEV_CLUSTER_MOCK);
+                return 0;
+        }
         if (argc < 2 || !parse_int(argv[1], &brokers) || brokers < 1 || brokers > 64) {
-                fprintf(stderr, "usage: %s BROKERS [TOPIC:PARTITIONS ...]\n", argv[0]);
+                fprintf(stderr, "usage: %s BROKERS [TOPIC:PARTITIONS ...] | --version\n", argv[0]);
                 return 2;
         }
         replication = brokers < 3 ? (int)brokers : 3;
@@ -150,9 +164,10 @@ int main(int argc, char **argv) {
                         char copy[sizeof line];
                         snprintf(copy, sizeof copy, "%s", line);
                         if (strspn(line, " \t") == strlen(line)) continue; /* blank: nothing to answer */
-                        const char *reason = run(line, &quit);
+                        const char *version = NULL;
+                        const char *reason = run(line, &quit, &version);
                         if (reason) printf("ERR %s\n", reason);
-                        else printf("OK %s\n", copy);
+                        else printf("OK %s\n", version ? version : copy);
                         fflush(stdout);
                 }
         }
