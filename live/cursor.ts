@@ -14,18 +14,33 @@ export function splitPosKey(k: string): { topic: string; partition: number } {
   return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)) };
 }
 
-/** base64url of {"s":{"<topic>":[[partition,"next"],…]}}; opaque to clients. */
-export function encodeStreamCursor(pos: ReadonlyMap<string, bigint>): string {
+/**
+ * A cursor of a replay (from EARLIEST or a timestamp): the (topic, partition)s of the lake it does not name are still
+ * to be read from their start (with the replay's timestamp bound). A live subscription's cursor names every partition
+ * it reads, and what it does not name is not part of its stream.
+ */
+export interface ReplayOrigin {
+  sinceMs?: number;
+}
+
+/** base64url of {"s":{"<topic>":[[partition,"next"],…]}, "r"?: {"t"?: sinceMs}}; opaque to clients. */
+export function encodeStreamCursor(pos: ReadonlyMap<string, bigint>, replay?: ReplayOrigin): string {
   const byTopic: Record<string, Array<[number, string]>> = {};
   for (const [k, next] of pos) {
     const { topic, partition } = splitPosKey(k);
     (byTopic[topic] ??= []).push([partition, next.toString()]);
   }
   for (const list of Object.values(byTopic)) list.sort((a, b) => a[0] - b[0]);
-  return Buffer.from(JSON.stringify({ s: byTopic })).toString('base64url');
+  const doc: { s: typeof byTopic; r?: { t?: number } } = { s: byTopic };
+  if (replay) doc.r = replay.sinceMs === undefined ? {} : { t: replay.sinceMs };
+  return Buffer.from(JSON.stringify(doc)).toString('base64url');
 }
 
 export function decodeStreamCursor(cursor: string): Positions {
+  return decodeStreamCursorInfo(cursor).positions;
+}
+
+export function decodeStreamCursorInfo(cursor: string): { positions: Positions; replay: ReplayOrigin | null } {
   const bad = () => badInput('invalid stream cursor: use _meta.cursor of an event this subscription delivered');
   if (typeof cursor !== 'string' || cursor.length > 65_536 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
   let doc: unknown;
@@ -44,5 +59,10 @@ export function decodeStreamCursor(cursor: string): Positions {
       out.set(posKey(topic, item[0] as number), BigInt(item[1]));
     }
   }
-  return out;
+  const r = (doc as { r?: unknown }).r;
+  if (r === undefined) return { positions: out, replay: null };
+  if (!r || typeof r !== 'object' || Array.isArray(r)) throw bad();
+  const t = (r as { t?: unknown }).t;
+  if (t !== undefined && !Number.isFinite(t)) throw bad();
+  return { positions: out, replay: t === undefined ? {} : { sinceMs: t as number } };
 }

@@ -26,8 +26,8 @@ import type { WebSocket } from 'ws';
 import type { Catalog, Dataset } from '../config';
 import { GatewayError, badInput } from '../errors';
 import { openTopicStream, type KafkaClient, type TopicStream } from '../kafka';
-import { type LakeReader, type Record_, normalizeWhere } from '../lake';
-import { decodeStreamCursor, encodeStreamCursor, posKey, splitPosKey, type Positions } from './cursor';
+import { type LakeReader, type Record_, listDataFiles, normalizeWhere } from '../lake';
+import { decodeStreamCursorInfo, encodeStreamCursor, posKey, splitPosKey, type Positions, type ReplayOrigin } from './cursor';
 import { createEventDecoder, type LiveEvent } from './event';
 import { compileWhere, type RowPredicate } from './filter';
 import { createTailManager, type Tail, type TailListener } from './tail';
@@ -72,18 +72,26 @@ export interface LiveHub {
 
 type Produce = () => string | Promise<string> | null;
 
-/** Runs payload productions in order; synchronous ones are emitted at once (the common case). */
-class Sequencer {
+/**
+ * Runs payload productions in order; synchronous ones are emitted at once (the common case). An execution whose
+ * selection reads the lake (a relation) is asynchronous; `onIdle` tells when the last one was emitted.
+ */
+class Sequencer<T> {
   private chain: Promise<void> | null = null;
   private depth = 0;
+  /** Called when the last pending production has been emitted (a replay promotes itself then). */
+  onIdle: (() => void) | null = null;
   constructor(
-    private readonly emit: (payload: string, targets: Member[] | null) => void,
+    private readonly emit: (payload: string, tag: T) => void,
     private readonly onError: (err: unknown) => void,
   ) {}
   get idle(): boolean {
     return this.depth === 0;
   }
-  push(produce: Produce, targets: Member[] | null): void {
+  private readonly settled = () => {
+    if (--this.depth === 0) this.onIdle?.();
+  };
+  push(produce: Produce, tag: T): void {
     if (this.depth === 0) {
       let r: string | Promise<string> | null;
       try {
@@ -94,25 +102,25 @@ class Sequencer {
       }
       if (r === null) return;
       if (typeof r === 'string') {
-        this.emit(r, targets);
+        this.emit(r, tag);
         return;
       }
       this.depth++;
       this.chain = r.then(
-        (s) => this.emit(s, targets),
+        (s) => this.emit(s, tag),
         (e) => this.onError(e),
-      ).finally(() => this.depth--);
+      ).finally(this.settled);
       return;
     }
     this.depth++;
     this.chain = this.chain!.then(async () => {
       try {
         const s = await produce();
-        if (s !== null) this.emit(s, targets);
+        if (s !== null) this.emit(s, tag);
       } catch (e) {
         this.onError(e);
       }
-    }).finally(() => this.depth--);
+    }).finally(this.settled);
   }
 }
 
@@ -131,6 +139,8 @@ interface Member {
   prefix: string;
   ds: Dataset;
   ended: boolean;
+  /** Events its group had taken from the tail when it joined: it gets only those taken after. */
+  joined: number;
   end(err?: unknown): void;
 }
 
@@ -139,7 +149,9 @@ interface Group {
   tail: Tail;
   members: Set<Member>;
   listener: TailListener;
-  seq: Sequencer;
+  seq: Sequencer<number>;
+  /** Events taken from the tail so far (each event's number tags its payload). */
+  taken: number;
 }
 
 interface Spec {
@@ -149,7 +161,7 @@ interface Spec {
   variableValues: Record<string, unknown> | null | undefined;
   predicate: RowPredicate;
   whereNode: ReturnType<typeof normalizeWhere>;
-  start: { kind: 'latest' } | { kind: 'earliest' } | { kind: 'timestamp'; ms: number } | { kind: 'cursor'; positions: Positions };
+  start: { kind: 'latest' } | { kind: 'earliest' } | { kind: 'timestamp'; ms: number } | { kind: 'cursor'; positions: Positions; replay: ReplayOrigin | null };
   key: string;
 }
 
@@ -221,8 +233,18 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
 
   function write(conn: Conn, msg: string): void {
     if (conn.cut || conn.socket.readyState !== 1) return;
-    conn.pending++;
-    conn.socket.send(msg, conn.sent);
+    // Only a message still waiting in user space (the kernel did not take it at once) counts as queued. A write
+    // callback runs only after the current synchronous burst even when the kernel took the bytes at once, so counting
+    // every send until its callback closed fast subscribers (4008) on any Kafka batch of more than maxEvents events
+    // (tests/live/fanout.test.ts: "a burst larger than the queue").
+    let queued = false;
+    conn.socket.send(msg, () => {
+      if (queued) conn.sent();
+    });
+    if (conn.socket.bufferedAmount > 0) {
+      queued = true;
+      conn.pending++;
+    }
     if (conn.pending > settings.queue.maxEvents || conn.socket.bufferedAmount > settings.queue.maxBytes) cutOff(conn);
   }
 
@@ -274,9 +296,12 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         key: spec.key,
         tail,
         members: new Set(),
-        seq: new Sequencer(
-          (payload, targets) => {
-            for (const t of targets ?? group.members) sendTo(t, payload);
+        taken: 0,
+        // A member gets the events taken from the tail while it was a member: not those whose execution was still
+        // pending when it joined (a promoted replay had them from its own reading), so none twice.
+        seq: new Sequencer<number>(
+          (payload, n) => {
+            for (const t of group.members) if (t.joined < n) sendTo(t, payload);
           },
           (err) => {
             log.error({ err }, 'a shared subscription execution failed');
@@ -287,8 +312,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
           onEvent: (ev) => {
             if (ev.row === null || !spec.predicate(ev.row)) return;
             const root = rootOf(ev, tail.cursor());
-            // While an execution is pending, later events go out to the members present now, not those joining.
-            group.seq.push(() => run(spec, schema, root), group.seq.idle ? null : [...group.members]);
+            group.seq.push(() => run(spec, schema, root), ++group.taken);
           },
           onTailError: (err) => {
             for (const t of [...group.members]) t.end(err);
@@ -299,6 +323,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       groups.set(spec.key, g);
       tail.addListener(g.listener);
     }
+    m.joined = g.taken;
     g.members.add(m);
     refreshGauges();
   }
@@ -337,12 +362,12 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     if (from.position === 'EARLIEST') start = { kind: 'earliest' };
     else if (from.timestamp) start = { kind: 'timestamp', ms: Date.parse(from.timestamp) };
     else if (from.cursor) {
-      const positions = decodeStreamCursor(from.cursor);
+      const { positions, replay } = decodeStreamCursorInfo(from.cursor);
       for (const k of positions.keys()) {
         const { topic } = splitPosKey(k);
         if (topic !== ds.topic && !topic.startsWith(`${ds.topic}.`)) throw badInput(`the cursor belongs to another stream (topic "${topic}")`);
       }
-      start = { kind: 'cursor', positions };
+      start = { kind: 'cursor', positions, replay };
     }
     return { ds, document: args.document, operationName: args.operationName, variableValues: args.variableValues as Record<string, unknown> | null, predicate, whereNode, start, key: req.query };
   }
@@ -384,6 +409,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       prefix: `{"id":${JSON.stringify(req.id)},"type":"next","payload":`,
       ds: spec.ds,
       ended: false,
+      joined: 0,
       end(err) {
         if (m.ended) return;
         m.ended = true;
@@ -437,15 +463,32 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     const { ds } = spec;
     // What this subscriber has had: (topic, partition) → next offset; its cursors encode exactly this.
     const had: Positions = new Map(spec.start.kind === 'cursor' ? spec.start.positions : []);
-    const cursorNow = () => encodeStreamCursor(had);
-    const seq = new Sequencer(
+    // A replay's cursors say so (and from which timestamp): a resume then also reads the (topic, partition)s of the
+    // lake the replay had not reached yet, e.g. a history topic's second partition. Without it, a resume from a cursor
+    // taken inside the history lost every partition of other topics that the cursor did not name.
+    const origin: ReplayOrigin | null =
+      spec.start.kind === 'earliest' ? {} : spec.start.kind === 'timestamp' ? { sinceMs: spec.start.ms } : spec.start.kind === 'cursor' ? spec.start.replay : null;
+    const cursorNow = () => encodeStreamCursor(had, origin ?? undefined);
+    const seq = new Sequencer<null>(
       (payload) => sendTo(m, payload),
       (err) => m.end(new GatewayError('INTERNAL_SERVER_ERROR', 'the subscription failed', { cause: err })),
     );
-    const sinceMs = spec.start.kind === 'timestamp' ? spec.start.ms : undefined;
+    const sinceMs = origin?.sinceMs;
 
     // 1. The lake, oldest first.
-    const from = spec.start.kind === 'cursor' ? [...spec.start.positions].map(([k, offset]) => ({ ...splitPosKey(k), offset })) : undefined;
+    let from: Array<{ topic: string; partition: number; offset: bigint }> | undefined;
+    if (spec.start.kind === 'cursor') {
+      from = [...spec.start.positions].map(([k, offset]) => ({ ...splitPosKey(k), offset }));
+      if (origin) {
+        // The live topic's partitions not named are read whole by history(); those of other topics must be named.
+        for (const f of await listDataFiles(catalog.lake.path, ds)) {
+          if (f.topic !== ds.topic && !had.has(posKey(f.topic, f.partition))) {
+            had.set(posKey(f.topic, f.partition), 0n);
+            from.push({ topic: f.topic, partition: f.partition, offset: 0n });
+          }
+        }
+      }
+    }
     const ends = await lake.history(ds, { where: spec.whereNode, from, sinceMs }, async (rows) => {
       for (const r of rows) {
         if (m.ended) return;
@@ -508,6 +551,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       joinGroup(m, spec, schema, tail);
       cleanups.push(() => leaveGroup(m, spec.key));
     };
+    seq.onIdle = tryPromote;
     const listener: TailListener = {
       onEvent: (ev) => {
         const md = mode.get(ev.partition);
@@ -529,6 +573,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     for (const p of behind) mode.set(p, 'catchup');
     if (behind.length > 0) {
       // The lake ends before the ring starts (ingestion is behind): read the gap from Kafka with a private stream.
+      log.info({ dataset: ds.name, partitions: behind }, 'replay: the lake ends before the live ring; catching up from Kafka');
       const decode = createEventDecoder(ds);
       const start = new Map(behind.map((p) => [p, next.get(p)!] as [number, bigint]));
       const stream = await openTopicStream(kafka, {

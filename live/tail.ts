@@ -190,6 +190,7 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
         t.linger = null;
         if (t.users > 0) return;
         tails.delete(t.ds.name);
+        opts.onChange?.(); // the gauge follows count() at once, not after the consumer's disconnect
         void t.stop().then(() => {
           log.info({ dataset: t.ds.name }, 'live tail closed (no subscriber)');
           opts.onChange?.();

@@ -168,6 +168,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const started = process.hrtime.bigint();
       return {
         async didResolveOperation(rc) {
+          // Over HTTP a subscription would run once as a query with no event as root (an INTERNAL_SERVER_ERROR).
+          if (rc.operation?.operation === 'subscription') {
+            throw new GraphQLError('subscriptions are served over graphql-ws (graphql-transport-ws) at /graphql', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+          }
           const err = variablesError(rc.request.variables) ?? costError(schema, rc.document, rc.request.variables, rc.operationName, catalog.server.limits.maxCost);
           if (err) throw err;
         },
