@@ -215,7 +215,7 @@ test(
     try {
       const result = new Promise<unknown>((resolve) => {
         const out: unknown[] = [];
-        client.subscribe({ query: HEAVY, variables: { l: HEAVY_LIST } }, { next: (v) => out.push(v), error: (e) => resolve({ error: String((e as { code?: number }).code ?? e) }), complete: () => resolve(out) });
+        client.subscribe({ query: HEAVY, variables: { l: HEAVY_LIST } }, { next: (v) => out.push(v), error: (e) => resolve({ error: (e as { code?: number }).code ?? JSON.stringify(e) }), complete: () => resolve(out) });
       });
       await new Promise((r) => setTimeout(r, 100));
       await Promise.all([g.stop(), result]);
