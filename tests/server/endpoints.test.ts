@@ -211,12 +211,16 @@ test(
   async () => {
     const expected = await heavyExpected();
     const g = await startTestGateway(fx.lake);
-    const client = createClient({ url: g.wsUrl, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0 });
+    let connected!: () => void;
+    const isConnected = new Promise<void>((r) => (connected = r));
+    const client = createClient({ url: g.wsUrl, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, on: { connected: () => connected() } });
     try {
       const result = new Promise<unknown>((resolve) => {
         const out: unknown[] = [];
         client.subscribe({ query: HEAVY, variables: { l: HEAVY_LIST } }, { next: (v) => out.push(v), error: (e) => resolve({ error: (e as { code?: number }).code ?? JSON.stringify(e) }), complete: () => resolve(out) });
       });
+      // Stop once the query is on the server (on a loaded machine the socket may take longer than a fixed pause).
+      await isConnected;
       await new Promise((r) => setTimeout(r, 100));
       await Promise.all([g.stop(), result]);
       assert.deepEqual(await result, [{ data: { ordersAggregate: [{ count: expected }] } }]);
