@@ -95,6 +95,8 @@ function scalarCoercer(t: ScalarType): Coerce {
 
 /** Epoch microseconds of an ISO-8601 timestamp, or null when it is not one (or not a real calendar instant). */
 export function parseTimestampMicros(s: string): number | null {
+  const fast = fastIsoMicros(s);
+  if (fast !== undefined) return fast;
   const m = TS_RE.exec(s.trim());
   if (!m) return null;
   const [, y, mo, d, h, mi, se, frac, zone] = m;
@@ -110,6 +112,58 @@ export function parseTimestampMicros(s: string): number | null {
   }
   const micros = frac ? Number(frac.padEnd(6, '0').slice(0, 6)) : 0;
   return (base - offsetMin * 60_000) * 1000 + micros;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Value of `n` ASCII digits of s from i, or -1 when one of them is not a digit. */
+function digits(s: string, i: number, n: number): number {
+  let v = 0;
+  for (let k = i; k < i + n; k++) {
+    const c = s.charCodeAt(k) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * The common shapes `YYYY-MM-DDTHH:MM:SSZ` and `YYYY-MM-DDTHH:MM:SS.f…Z` (what toISOString and most producers
+ * write) without the regex: the same answer as the general path below, or undefined to use it. Years below 100
+ * are refused there (Date.UTC reads them as 19xx), so they are here too.
+ */
+function fastIsoMicros(s: string): number | null | undefined {
+  const n = s.length;
+  if (n < 20 || n > 30 || s.charCodeAt(n - 1) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */) return undefined;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  let micros = 0;
+  if (n > 20) {
+    // .f{1,9}Z
+    if (s.charCodeAt(19) !== 46 || n - 21 > 9 || n - 21 < 1) return undefined;
+    for (let k = 20; k < 26; k++) {
+      let c = 0;
+      if (k < n - 1) {
+        c = s.charCodeAt(k) - 48;
+        if (c < 0 || c > 9) return undefined;
+      }
+      micros = micros * 10 + c;
+    }
+    for (let k = 26; k < n - 1; k++) {
+      const c = s.charCodeAt(k) - 48;
+      if (c < 0 || c > 9) return undefined;
+    }
+  }
+  const y = digits(s, 0, 4);
+  const mo = digits(s, 5, 2);
+  const d = digits(s, 8, 2);
+  const h = digits(s, 11, 2);
+  const mi = digits(s, 14, 2);
+  const se = digits(s, 17, 2);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || se < 0) return undefined;
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59) return null;
+  const leap = mo === 2 && (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0));
+  if (d > DAYS_IN_MONTH[mo - 1]! + (leap ? 1 : 0)) return null;
+  return Date.UTC(y, mo - 1, d, h, mi, se) * 1000 + micros;
 }
 
 function kind(v: unknown): string {
@@ -138,7 +192,10 @@ function fieldCoercer(f: FieldDef): Coerce {
 
 /** A decoder for one dataset: fields are looked up once, then every record is a tight loop. */
 export function createDecoder(ds: Dataset): (value: Buffer | null) => DecodeResult {
-  const fields = ds.fields.map((f) => ({ f, coerce: fieldCoercer(f) }));
+  const n = ds.fields.length;
+  const names = ds.fields.map((f) => f.name);
+  const required = ds.fields.map((f) => f.required);
+  const coerces = ds.fields.map(fieldCoercer);
   const eventIdx = ds.eventTime ? ds.fields.findIndex((f) => f.name === ds.eventTime) : -1;
   return (value) => {
     if (value === null) return { ok: false, error: 'the record has no value (tombstone)' };
@@ -150,21 +207,21 @@ export function createDecoder(ds: Dataset): (value: Buffer | null) => DecodeResu
     }
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return { ok: false, error: `expected a JSON object, got ${kind(doc)}` };
     const obj = doc as Record<string, unknown>;
-    const values = new Array<unknown>(fields.length);
-    for (let i = 0; i < fields.length; i++) {
-      const { f, coerce } = fields[i]!;
-      const v = obj[f.name];
-      if (v === undefined || v === null) {
-        if (f.required) return { ok: false, error: `field "${f.name}" is required` };
-        values[i] = null;
-        continue;
+    const values = new Array<unknown>(n);
+    let i = 0;
+    try {
+      for (; i < n; i++) {
+        const v = obj[names[i]!];
+        if (v === undefined || v === null) {
+          if (required[i]) return { ok: false, error: `field "${names[i]}" is required` };
+          values[i] = null;
+          continue;
+        }
+        values[i] = coerces[i]!(v);
       }
-      try {
-        values[i] = coerce(v);
-      } catch (e) {
-        if (e instanceof FieldError) return { ok: false, error: `field "${f.name}": ${e.message}` };
-        throw e;
-      }
+    } catch (e) {
+      if (e instanceof FieldError) return { ok: false, error: `field "${names[i]}": ${e.message}` };
+      throw e;
     }
     const et = eventIdx >= 0 ? (values[eventIdx] as number | null) : null;
     return { ok: true, row: { values, eventTimeMs: et === null ? null : Math.floor(et / 1000) } };

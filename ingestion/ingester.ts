@@ -76,6 +76,8 @@ interface PartState {
   busy: boolean;
   /** Bumped by every reset: a batch in flight across a reset must not touch the partition's new state. */
   gen: number;
+  /** Recovery started at the assignment, before the partition's first batch (errors: retried by that batch). */
+  recovering: Promise<void> | null;
   stopped: string | null;
 }
 
@@ -125,19 +127,37 @@ export function createIngester(opts: IngesterOptions): Ingester {
   const mLag = reg && new Gauge({ name: 'lakegate_ingest_lag_messages', help: 'Messages in Kafka not yet consumed', labelNames: ['dataset'], registers: [reg] });
 
   const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+  /**
+   * partitionDir, remembered for the last UTC day (or hour, when partitioned by hour) seen per dataset: a directory
+   * is a function of it. A time partitionDir refuses is never remembered, so it still throws.
+   */
+  const dirMemo = new Map<string, { unit: number; dir: string }>();
+  const dirOf = (ds: Dataset, ms: number): string => {
+    if (ds.partitionBy === 'none') return '';
+    let m = dirMemo.get(ds.name);
+    const unit = Math.floor(ms / (ds.partitionBy === 'hour' ? 3_600_000 : 86_400_000));
+    if (m && m.unit === unit) return m.dir;
+    const dir = partitionDir(ds, ms);
+    if (!m) dirMemo.set(ds.name, (m = { unit, dir }));
+    m.unit = unit;
+    m.dir = dir;
+    return dir;
+  };
   const stateOf = (ds: Dataset, topic: string, partition: number): PartState => {
     const k = key(topic, partition);
     let st = states.get(k);
     if (!st) {
-      st = { ds, topic, partition, next: null, needSeek: false, seeked: false, seg: null, segOpenedAt: 0, queued: new Set(), chain: Promise.resolve(), pendingBytes: 0, committedEnd: null, highWatermark: null, busy: false, gen: 0, stopped: null };
+      st = { ds, topic, partition, next: null, needSeek: false, seeked: false, seg: null, segOpenedAt: 0, queued: new Set(), chain: Promise.resolve(), pendingBytes: 0, committedEnd: null, highWatermark: null, busy: false, gen: 0, recovering: null, stopped: null };
       states.set(k, st);
     }
     return st;
   };
 
+  /** Bytes staged for data files not committed yet (open segments and those queued for their commit). */
   const totalPending = () => {
     let n = 0;
-    for (const st of states.values()) n += st.pendingBytes + (st.seg?.bytes ?? 0);
+    for (const st of states.values()) n += st.pendingBytes + (st.seg?.staged ?? 0);
     return n;
   };
 
@@ -166,7 +186,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
     if (!seg) return;
     st.seg = null;
     const myGen = st.gen;
-    const bytes = seg.bytes;
+    const bytes = seg.staged;
     st.pendingBytes += bytes;
     st.queued.add(seg);
     st.chain = st.chain.then(async () => {
@@ -250,12 +270,27 @@ export function createIngester(opts: IngesterOptions): Ingester {
     retryTimers.add(t);
   };
 
+  /**
+   * Watermarks of a topic, shared by the partitions recovering at about the same time (one admin request for an
+   * assignment, not one per partition). A low watermark a moment old is as good as a fresh one: it only ever moves
+   * forward, and the answer to a seek below it starts at the first offset Kafka still has (accepted as our seek's).
+   */
+  const watermarks = new Map<string, { at: number; offsets: ReturnType<KafkaClient['topicOffsets']> }>();
+  const topicOffsets = (topic: string): ReturnType<KafkaClient['topicOffsets']> => {
+    const hit = watermarks.get(topic);
+    if (hit && Date.now() - hit.at < 2_000) return hit.offsets;
+    const offsets = kafka.topicOffsets(topic);
+    watermarks.set(topic, { at: Date.now(), offsets });
+    offsets.catch(() => watermarks.delete(topic));
+    return offsets;
+  };
+
   const recover = async (st: PartState) => {
     const gen = st.gen;
     let next = await writer.recover(st.ds, st.topic, st.partition);
     if (next === null) {
       // Nothing in the lake yet: start at the oldest record Kafka still has, whatever the group committed.
-      const offs = await kafka.topicOffsets(st.topic);
+      const offs = await topicOffsets(st.topic);
       next = offs.find((o) => o.partition === st.partition)?.low ?? 0n;
     }
     if (st.gen !== gen) return;
@@ -276,6 +311,8 @@ export function createIngester(opts: IngesterOptions): Ingester {
     const myGen = st.gen;
     st.busy = true;
     try {
+      // Usually already recovered since the assignment (see GROUP_JOIN); otherwise (or if that failed) now.
+      if (st.next === null && st.recovering) await st.recovering;
       if (st.next === null) await recover(st);
       if (st.gen !== myGen || st.next === null) return;
       const first = BigInt(batch.messages[0]!.offset);
@@ -330,7 +367,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
           st.next = offset + 1n;
           continue;
         }
-        const dir = partitionDir(ds, res.row.eventTimeMs ?? tsMs);
+        const dir = dirOf(ds, res.row.eventTimeMs ?? tsMs);
         const bytes = (msg.value?.length ?? 0) + (msg.key?.length ?? 0);
         const seg = st.seg;
         if (seg && (seg.dir !== dir || seg.rows + rows.length >= maxRows || seg.bytes + rowsBytes + bytes > maxBytes || tsMs - seg.firstTimestampMs >= maxRecordSpanMs)) {
@@ -355,9 +392,11 @@ export function createIngester(opts: IngesterOptions): Ingester {
       await flushRows();
       if (st.seg && st.gen === myGen) writer.skip(st.seg, st.next! - 1n);
       await heartbeat();
-      // Backpressure: records waiting for their file are bounded, whatever the backlog.
+      // Backpressure: records waiting for their file are bounded, whatever the backlog. Over the bound, every open
+      // segment is cut (one file per partition, not many small ones of this partition), and consumption waits until
+      // commits bring the staged bytes back under it.
       while (running && totalPending() > settings.maxBufferedBytes && st.gen === myGen) {
-        if (st.seg && st.seg.bytes > 0) rotate(st);
+        for (const o of states.values()) if (o.seg && o.seg.rows > 0 && (o === st || !o.busy)) rotate(o);
         const chains = [...states.values()].map((s) => s.chain);
         await Promise.race([Promise.all(chains), new Promise((r) => setTimeout(r, 1_000))]);
         await heartbeat();
@@ -387,6 +426,21 @@ export function createIngester(opts: IngesterOptions): Ingester {
         for (const [k, st] of states) {
           reset(st);
           if (!assigned.has(k)) states.delete(k);
+        }
+        // Where the lake ends, for every assigned partition at once (one after another in their first batches, a
+        // large assignment would wait that long before its first record).
+        for (const [topic, parts] of Object.entries(e.payload.memberAssignment)) {
+          const ds = byTopic.get(topic);
+          if (!ds) continue;
+          for (const p of parts) {
+            const st = stateOf(ds, topic, p);
+            const r: Promise<void> = recover(st)
+              .catch((err) => log.debug({ err, topic, partition: p }, 'recovery at the assignment failed; retried by the first batch'))
+              .finally(() => {
+                if (st.recovering === r) st.recovering = null;
+              });
+            st.recovering = r;
+          }
         }
         log.info({ assignment: e.payload.memberAssignment, memberId: e.payload.memberId }, 'joined the ingestion group');
       });

@@ -1,19 +1,20 @@
-// Ingestion's side of the lake: staging tables for records not yet in a file, and the file commit protocol.
+// Ingestion's side of the lake: staging for records not yet in a file, and the file commit protocol.
 // Invariants: a data file appears only whole (written aside, fsynced, renamed in); per topic-partition, committed offset
 // ranges never overlap, because every commit first claims its start offset with O_EXCL (a fence against stale writers).
+// Staging: a segment's records are appended as canonical JSON lines to `<dataset>/_staging/<…>.ndjson` (see
+// staging.ts); its `table` is a DuckDB view over that file with the data file's typed columns, and the commit's COPY
+// converts the whole file at once. Nothing of a segment is held in memory, so memory does not grow with the backlog;
+// the bytes staged are counted (`staged`) for the ingester's backpressure.
 
-import { promises as fsp } from 'node:fs';
+import { closeSync, openSync, promises as fsp, writeSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import {
-  BIGINT, BOOLEAN, DATE, DOUBLE, DuckDBDataChunk, DuckDBDateValue, DuckDBTimestampTZValue, INTEGER, LIST, TIMESTAMPTZ, VARCHAR,
-  listValue, type DuckDBConnection, type DuckDBType, type DuckDBValue,
-} from '@duckdb/node-api';
-import type { Dataset, FieldDef, ScalarType } from '../config';
-import { GatewayError, assertNever } from '../errors';
+import type { Dataset } from '../config';
+import { GatewayError } from '../errors';
 import type { LakeEngine } from './engine';
 import { dataFileName, datasetRoot, listDataFiles, parseDataFileName } from './layout';
-import { duckFieldType, ident, literal } from './sql';
+import { ident, literal } from './sql';
+import { objectBound, stagingPlan, type StagingPlan } from './staging';
 
 /** One decoded record, ready for the lake. Values follow the catalog's field order. */
 export interface StagedRow {
@@ -47,7 +48,10 @@ export interface Segment {
   /** Kafka timestamp of the first record: rotation by record time. */
   firstTimestampMs: number;
   state: SegmentState;
+  /** A view over the segment's staging file: the data file's typed columns (JSON as text). */
   readonly table: string;
+  /** Bytes of the staging file (what the segment really holds aside until its commit). */
+  staged: number;
 }
 
 export interface CommitResult {
@@ -70,6 +74,8 @@ export class FencedError extends Error {
 
 export interface LakeWriterOptions {
   rowGroupSize?: number;
+  /** Data files written at once (each COPY is a DuckDB task with its own buffers); default 2. */
+  maxConcurrentCommits?: number;
   /** How long a committed segment's table stays queryable (queries that listed files before the rename). */
   retireAfterMs?: number;
   log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
@@ -121,43 +127,46 @@ export async function fsyncPath(p: string): Promise<void> {
 
 const exists = (p: string) => fsp.access(p).then(() => true, () => false);
 
-function chunkType(t: ScalarType): DuckDBType {
-  switch (t) {
-    case 'string':
-    case 'json':
-      return VARCHAR;
-    case 'int':
-      return INTEGER;
-    case 'long':
-      return BIGINT;
-    case 'float':
-      return DOUBLE;
-    case 'boolean':
-      return BOOLEAN;
-    case 'timestamp':
-      return TIMESTAMPTZ;
-    case 'date':
-      return DATE;
-    default:
-      return assertNever(t, 'scalar type');
-  }
+export function stagingDir(lakePath: string, ds: Dataset): string {
+  return path.join(datasetRoot(lakePath, ds), '_staging');
 }
 
-function toDuck(t: ScalarType): (v: unknown) => DuckDBValue {
-  switch (t) {
-    case 'timestamp':
-      return (v) => new DuckDBTimestampTZValue(BigInt(Math.round(v as number)));
-    case 'date':
-      return (v) => new DuckDBDateValue(v as number);
-    default:
-      return (v) => v as DuckDBValue;
-  }
+/** Staging files untouched this long belong to writers that died (a live writer's are at most flushIntervalMs idle). */
+const STAGING_DEBRIS_MS = 60 * 60_000;
+/** View names are unique in the process: two writers may share one engine. */
+let nextSegmentId = 1;
+
+/** A tiny counting semaphore. */
+function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (fn) => {
+    if (active >= n) await new Promise<void>((r) => waiting.push(r));
+    else active++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
 }
 
-/** The staging table column type: JSON is kept as text and cast when the file is written. */
-function stageType(f: FieldDef): string {
-  if (f.type === 'json') return f.list ? 'VARCHAR[]' : 'VARCHAR';
-  return duckFieldType(f);
+interface Staging {
+  readonly file: string;
+  /** Descriptor for appends; -1 once the segment takes no more records. */
+  fd: number;
+  /** A failed write: the segment can no longer be committed. */
+  error: unknown;
+  /** read_json's maximum_object_size for this file (the view's, raised before a longer line is written). */
+  maxObject: number;
+  /**
+   * The view's creation (then any widening), off the ingestion path: a segment is offered to queries once its view
+   * exists (see liveSegments). Never rejects.
+   */
+  view: Promise<void>;
+  viewReady: boolean;
 }
 
 export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {}): LakeWriter {
@@ -165,42 +174,35 @@ export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {
   const retireAfterMs = opts.retireAfterMs ?? 65_000;
   const log = opts.log ?? (() => {});
   const live = new Map<string, Set<Segment>>();
-  const retireTimers = new Set<NodeJS.Timeout>();
-  let nextId = 1;
+  const retireTimers = new Map<NodeJS.Timeout, Segment>();
+  const staging = new Map<Segment, Staging>();
+  const copyLimit = limiter(opts.maxConcurrentCommits ?? 2);
   let closed = false;
-  let appendConn: Promise<DuckDBConnection> | null = null;
-  let appendHold: (() => void) | null = null;
 
-  /** One connection for all appends, held open for the writer's life. */
-  const conn = (): Promise<DuckDBConnection> => {
-    if (!appendConn) {
-      appendConn = new Promise<DuckDBConnection>((resolve, reject) => {
-        engine
-          .withConnection((c) => {
-            resolve(c);
-            return new Promise<void>((done) => (appendHold = done));
-          })
-          .catch(reject);
-      });
-    }
-    return appendConn;
+  const plans = new Map<string, StagingPlan>();
+  const planOf = (ds: Dataset) => {
+    let p = plans.get(ds.name);
+    if (!p) plans.set(ds.name, (p = stagingPlan(ds)));
+    return p;
   };
 
-  /** Chunk column types and value converters of a dataset, made once (append is on the ingestion hot path). */
-  const plans = new Map<string, { types: DuckDBType[]; convs: Array<(v: unknown) => DuckDBValue> }>();
-  const chunkPlan = (ds: Dataset) => {
-    let plan = plans.get(ds.name);
-    if (!plan) {
-      const types: DuckDBType[] = [...ds.fields.map((f) => (f.list ? LIST(chunkType(f.type)) : chunkType(f.type))), VARCHAR, INTEGER, BIGINT, TIMESTAMPTZ, VARCHAR];
-      const convs = ds.fields.map((f): ((v: unknown) => DuckDBValue) => {
-        const c = toDuck(f.type);
-        const plain = f.type !== 'timestamp' && f.type !== 'date';
-        if (f.list) return (v) => (v === null || v === undefined ? null : listValue(plain ? (v as DuckDBValue[]) : (v as unknown[]).map(c)));
-        return plain ? (v) => (v === undefined ? null : (v as DuckDBValue)) : (v) => (v === null || v === undefined ? null : c(v));
-      });
-      plans.set(ds.name, (plan = { types, convs }));
+  /** `_staging` of a dataset exists, and debris of dead writers in it is removed (once per dataset). */
+  const prepared = new Map<string, Promise<void>>();
+  const prepare = (ds: Dataset) => {
+    let p = prepared.get(ds.name);
+    if (!p) {
+      const dir = stagingDir(engine.lakePath, ds);
+      p = (async () => {
+        await fsp.mkdir(dir, { recursive: true });
+        for (const n of await fsp.readdir(dir).catch(() => [] as string[])) {
+          const st = await fsp.stat(path.join(dir, n)).catch(() => null);
+          if (st && Date.now() - st.mtimeMs > STAGING_DEBRIS_MS) await fsp.rm(path.join(dir, n), { force: true }).catch(() => {});
+        }
+      })();
+      p.catch(() => prepared.delete(ds.name));
+      prepared.set(ds.name, p);
     }
-    return plan;
+    return p;
   };
 
   const liveSet = (ds: Dataset) => {
@@ -209,24 +211,44 @@ export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {
     return s;
   };
 
-  const dropTable = async (seg: Segment) => {
+  const closeFd = (st: Staging) => {
+    if (st.fd < 0) return;
     try {
-      await engine.exec(`DROP TABLE IF EXISTS ${ident(seg.table)}`);
-    } catch (err) {
-      log('warn', 'could not drop a staging table', { table: seg.table, err: String(err) });
+      closeSync(st.fd);
+    } catch {
+      /* already closed */
     }
+    st.fd = -1;
+  };
+
+  /** Drop a segment's view and remove its staging file. */
+  const dropStaging = async (seg: Segment) => {
+    const st = staging.get(seg);
+    staging.delete(seg);
+    try {
+      if (st) await st.view;
+      await engine.exec(`DROP VIEW IF EXISTS ${ident(seg.table)}`);
+    } catch (err) {
+      log('warn', 'could not drop a staging view', { table: seg.table, err: String(err) });
+    }
+    if (!st) return;
+    closeFd(st);
+    await fsp.rm(st.file, { force: true }).catch(() => {});
   };
 
   /** Keep a committed segment queryable a while: a query may have listed the files just before its rename. */
   const retire = (seg: Segment) => {
     liveSet(seg.ds).delete(seg);
+    // Nothing more is appended: release the descriptor now, the file stays for the view.
+    const st = staging.get(seg);
+    if (st) closeFd(st);
     if (closed) return;
     const t = setTimeout(() => {
       retireTimers.delete(t);
-      void dropTable(seg);
+      void dropStaging(seg);
     }, retireAfterMs);
     t.unref();
-    retireTimers.add(t);
+    retireTimers.set(t, seg);
   };
 
   const claimName = (topic: string, partition: number, start: bigint) => `${topic}+${partition}+${pad(start)}.json`;
@@ -257,14 +279,22 @@ export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {
 
   return {
     async open(ds, topic, partition, dir, start, firstTimestampMs) {
-      const id = nextId++;
+      const id = nextSegmentId++;
       const table = `__seg_${process.pid}_${id}`;
-      const cols = [
-        ...ds.fields.map((f) => `${ident(f.name)} ${stageType(f)}`),
-        `"_topic" VARCHAR`, `"_partition" INTEGER`, `"_offset" BIGINT`, `"_timestamp" TIMESTAMPTZ`, `"_key" VARCHAR`,
-      ];
-      await engine.exec(`CREATE TABLE ${ident(table)} (${cols.join(', ')})`);
-      const seg: Segment = { id, ds, topic, partition, dir, start, end: start - 1n, rows: 0, bytes: 0, firstTimestampMs, state: 'open', table };
+      await prepare(ds);
+      const file = path.join(stagingDir(engine.lakePath, ds), `${topic}+${partition}+${pad(start)}.${process.pid}-${id}-${randomUUID().slice(0, 8)}.ndjson`);
+      const fd = openSync(file, 'wx');
+      const seg: Segment = { id, ds, topic, partition, dir, start, end: start - 1n, rows: 0, bytes: 0, firstTimestampMs, state: 'open', table, staged: 0 };
+      const maxObject = objectBound(0);
+      const st: Staging = { file, fd, error: null, maxObject, view: Promise.resolve(), viewReady: false };
+      staging.set(seg, st);
+      // Not awaited: records are appended meanwhile; queries see the segment once the view is there.
+      st.view = engine.exec(`CREATE VIEW ${ident(table)} AS ${planOf(ds).select(file, topic, partition, { live: true, jsonCast: false, maxObject })}`).then(
+        () => {
+          st.viewReady = true;
+        },
+        (err) => log('warn', 'could not create a staging view; its records are queryable once committed', { table, err: String(err) }),
+      );
       liveSet(ds).add(seg);
       return seg;
     },
@@ -272,37 +302,30 @@ export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {
     async append(seg, rows) {
       if (rows.length === 0) return;
       if (seg.state !== 'open') throw new Error(`append to a ${seg.state} segment`);
-      const fields = seg.ds.fields;
-      const { types, convs } = chunkPlan(seg.ds);
-      const c = await conn();
-      const appender = await c.createAppender(seg.table);
+      const st = staging.get(seg);
+      if (!st || st.fd < 0) throw new Error('append to a segment without its staging file');
+      if (st.error) throw st.error;
+      const plan = planOf(seg.ds);
+      const { text, maxLineBytes } = plan.serialize(rows);
+      if (maxLineBytes + 1 >= st.maxObject) {
+        // A record longer than the view reads (a rare one): widen the view before the line is in the file.
+        const maxObject = objectBound(maxLineBytes);
+        await st.view;
+        const widen = engine.exec(`CREATE OR REPLACE VIEW ${ident(seg.table)} AS ${plan.select(st.file, seg.topic, seg.partition, { live: true, jsonCast: false, maxObject })}`);
+        st.view = widen.then(() => { st.viewReady = true; }, () => { st.viewReady = false; });
+        await widen;
+        st.maxObject = maxObject;
+      }
+      // A synchronous write: it only copies into the page cache (well under a millisecond per MiB), where an async
+      // one would wait behind DuckDB's COPYs and fsyncs for a thread of libuv's small pool.
       try {
-        for (let s = 0; s < rows.length; s += 2048) {
-          const part = rows.slice(s, s + 2048);
-          const n = part.length;
-          const columns: DuckDBValue[][] = [];
-          for (let i = 0; i < fields.length; i++) {
-            const conv = convs[i]!;
-            const col = new Array<DuckDBValue>(n);
-            for (let r = 0; r < n; r++) col[r] = conv(part[r]!.values[i]) as DuckDBValue;
-            columns.push(col);
-          }
-          const topicCol = new Array<DuckDBValue>(n).fill(seg.topic);
-          const partCol = new Array<DuckDBValue>(n).fill(seg.partition);
-          columns.push(
-            topicCol,
-            partCol,
-            part.map((r) => r.offset),
-            part.map((r) => new DuckDBTimestampTZValue(BigInt(r.timestampMs) * 1000n)),
-            part.map((r) => r.key),
-          );
-          const chunk = DuckDBDataChunk.create(types, n);
-          chunk.setColumns(columns);
-          appender.appendDataChunk(chunk);
-        }
-        appender.flushSync();
-      } finally {
-        appender.closeSync();
+        const buf = Buffer.from(text, 'utf8');
+        let off = 0;
+        while (off < buf.length) off += writeSync(st.fd, buf, off, buf.length - off);
+        seg.staged += buf.length;
+      } catch (err) {
+        st.error = err;
+        throw err;
       }
       const last = rows[rows.length - 1]!;
       seg.rows += rows.length;
@@ -334,13 +357,20 @@ export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {
       try {
         await fsp.mkdir(tdir, { recursive: true });
         await fsp.mkdir(cdir, { recursive: true });
-        const cols = [
-          ...ds.fields.map((f) => (f.type === 'json' ? `CAST(${ident(f.name)} AS ${f.list ? 'JSON[]' : 'JSON'}) AS ${ident(f.name)}` : ident(f.name))),
-          '"_topic"', '"_partition"', '"_offset"', '"_timestamp"', '"_key"',
-        ];
-        await engine.exec(
-          `COPY (SELECT ${cols.join(', ')} FROM ${ident(seg.table)}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupSize})`,
+        const st = staging.get(seg);
+        if (!st) throw new Error('commit of a segment without its staging file');
+        if (st.error) throw st.error;
+        closeFd(st);
+        // One conversion of the whole staging file, typed as the data file; DuckDB's threads, not ingestion's.
+        const select = planOf(ds).select(st.file, seg.topic, seg.partition, { live: false, jsonCast: true, maxObject: st.maxObject });
+        const written = await copyLimit(() =>
+          engine.withConnection(async (c) => {
+            const r = await c.runAndReadAll(`COPY (${select}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupSize})`);
+            return Number(r.getRows()[0]?.[0]);
+          }),
         );
+        // Every record appended is in the file, and nothing else: anything else is a bug, never a file.
+        if (written !== seg.rows) throw new Error(`the staging file of ${seg.topic}[${seg.partition}] from ${seg.start} holds ${written} rows, expected ${seg.rows}`);
         await fsyncPath(tmp);
 
         // The claim is the commit point: once it is durable, recovery finishes the rename if we die.
@@ -430,18 +460,29 @@ export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {
     liveSegments(ds) {
       const s = live.get(ds.name);
       if (!s) return [];
-      return [...s].filter((seg) => seg.rows > 0 && (seg.state === 'open' || seg.state === 'committing'));
+      // A topic-partition's segments in offset order up to the first whose view is not there yet: a query may miss
+      // the newest records for an instant, never see a later record without an earlier one.
+      const blocked = new Set<string>();
+      const out: Segment[] = [];
+      for (const seg of [...s].sort((a, b) => a.id - b.id)) {
+        const tp = `${seg.topic}\u0000${seg.partition}`;
+        if (blocked.has(tp)) continue;
+        if (!staging.get(seg)?.viewReady) {
+          blocked.add(tp);
+          continue;
+        }
+        if (seg.rows > 0 && (seg.state === 'open' || seg.state === 'committing')) out.push(seg);
+      }
+      return out;
     },
 
     async close() {
       closed = true;
-      for (const t of retireTimers) clearTimeout(t);
+      for (const t of retireTimers.keys()) clearTimeout(t);
       retireTimers.clear();
-      const all = [...live.values()].flatMap((s) => [...s]);
       live.clear();
-      await Promise.all(all.map(dropTable));
-      if (appendHold) (appendHold as () => void)();
-      appendConn = null;
+      // Every segment still staged: open ones, and committed ones kept for queries a while.
+      await Promise.all([...staging.keys()].map(dropStaging));
     },
   };
 }

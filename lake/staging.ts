@@ -1,0 +1,172 @@
+// Staging of records not yet in a data file: one newline-delimited JSON file per segment under `<dataset>/_staging/`,
+// in a canonical form that DuckDB reads back exactly (no coercion left to do): the values a decoder produced,
+// serialized so that `read_json` with explicit column types yields the very values the old per-row appender stored.
+// Invariants: the typed relation of a staging file has the columns and types of the segment's future data file
+// (JSON kept as text); serializing is the only per-record work on the ingestion thread (DuckDB parses at commit).
+//
+// Canonical line: {"c0":…,"c1":…,…,"o":<offset>,"t":<kafka ms>,"k":<key>}, null values left out (read as NULL).
+//   string → JSON string (lone surrogates as U+FFFD, as DuckDB's own UTF-8 conversion did); json → its text as a
+//   JSON string; int / long → digits; float → shortest round-trip digits, or "-0" / "Infinity" / "-Infinity" as
+//   strings (DuckDB casts them); boolean; timestamp → epoch microseconds; date → days since the epoch; lists → arrays.
+
+import type { Dataset, FieldDef } from '../config';
+import { assertNever } from '../errors';
+import { ident, literal } from './sql';
+import type { StagedRow } from './writer';
+
+/** DuckDB's timestamp range in epoch microseconds (make_timestamptz refuses values outside it). */
+const TS_MIN = -9_223_372_022_400_000_000n;
+const TS_MAX = 9_223_372_036_854_775_806n;
+
+type Ser = (v: unknown) => string;
+
+/** String.prototype.isWellFormed / toWellFormed (Node 20; not in the ES2022 lib typings). */
+type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };
+
+const str: Ser = (v) => {
+  const s = v as string & WellFormed;
+  return JSON.stringify(s.isWellFormed() ? s : s.toWellFormed());
+};
+
+const float: Ser = (v) => {
+  const n = v as number;
+  if (Number.isFinite(n)) return n === 0 && 1 / n < 0 ? '"-0"' : String(n);
+  return `"${String(n)}"`;
+};
+
+const micros: Ser = (v) => {
+  const n = Math.round(v as number);
+  if (Number.isSafeInteger(n)) return String(n);
+  // As the appender did (BigInt of the rounded value), with DuckDB's range checked here rather than at commit.
+  const b = BigInt(n);
+  if (b < TS_MIN || b > TS_MAX) throw new RangeError(`timestamp ${String(v)} µs is out of DuckDB's range`);
+  return b.toString();
+};
+
+function scalarSer(f: FieldDef): Ser {
+  switch (f.type) {
+    case 'string':
+      return str;
+    case 'json':
+      return (v) => JSON.stringify(v as string);
+    case 'int':
+    case 'date':
+      return (v) => String(v as number);
+    case 'long':
+      return (v) => (v as bigint).toString();
+    case 'float':
+      return float;
+    case 'boolean':
+      return (v) => ((v as boolean) ? 'true' : 'false');
+    case 'timestamp':
+      return micros;
+    default:
+      return assertNever(f.type, 'scalar type');
+  }
+}
+
+/** The type read_json reads a field's canonical value as. */
+function readType(f: FieldDef): string {
+  let t: string;
+  switch (f.type) {
+    case 'string':
+    case 'json':
+      t = 'VARCHAR';
+      break;
+    case 'int':
+    case 'date':
+      t = 'INTEGER';
+      break;
+    case 'long':
+    case 'timestamp':
+      t = 'BIGINT';
+      break;
+    case 'float':
+      t = 'DOUBLE';
+      break;
+    case 'boolean':
+      t = 'BOOLEAN';
+      break;
+    default:
+      return assertNever(f.type, 'scalar type');
+  }
+  return f.list ? `${t}[]` : t;
+}
+
+/** SQL turning a canonical column into the staging type (the data file's type; JSON stays text). */
+function typedExpr(f: FieldDef, col: string): string {
+  const one = (x: string) => (f.type === 'timestamp' ? `make_timestamptz(${x})` : f.type === 'date' ? `CAST(DATE '1970-01-01' + ${x} AS DATE)` : x);
+  if (f.type !== 'timestamp' && f.type !== 'date') return col;
+  return f.list ? `list_transform(${col}, x -> ${one('x')})` : one(col);
+}
+
+export interface StagingPlan {
+  /**
+   * Canonical NDJSON lines (each ending in \n) of the rows of one segment, and a bound on the bytes of the longest
+   * line (read_json must be told: its buffers are twice that size).
+   */
+  serialize(rows: readonly StagedRow[]): { text: string; maxLineBytes: number };
+  /**
+   * A SELECT of the staging file with the typed columns of the data file (JSON as text), in offset order.
+   * `live`: tolerate a line being written at this instant (a partial last line reads as no row).
+   * `maxObject`: read_json's maximum_object_size, at least the longest line (see objectBound).
+   */
+  select(file: string, topic: string, partition: number, opts: { live: boolean; jsonCast: boolean; maxObject: number }): string;
+}
+
+/** read_json's maximum_object_size for lines of up to `maxLineBytes`: a power of two, at least 1 MiB. */
+export function objectBound(maxLineBytes: number): number {
+  let n = 1 << 20;
+  while (n <= maxLineBytes + 1) n *= 2;
+  return n;
+}
+
+export function stagingPlan(ds: Dataset): StagingPlan {
+  const fields = ds.fields;
+  const sers = fields.map((f) => {
+    const one = scalarSer(f);
+    return f.list ? (v: unknown) => { const a = v as unknown[]; let s = '['; for (let i = 0; i < a.length; i++) s += (i ? ',' : '') + one(a[i]); return s + ']'; } : one;
+  });
+  const keys = fields.map((_, i) => `"c${i}":`);
+  const columns = [...fields.map((f, i) => `c${i}: '${readType(f)}'`), `o: 'BIGINT'`, `t: 'BIGINT'`, `k: 'VARCHAR'`].join(', ');
+  return {
+    serialize(rows) {
+      let out = '';
+      let longest = 0;
+      const n = fields.length;
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r]!;
+        const values = row.values;
+        let line = '{';
+        for (let i = 0; i < n; i++) {
+          const v = values[i];
+          if (v === null || v === undefined) continue;
+          line += (line.length > 1 ? ',' : '') + keys[i] + sers[i]!(v);
+        }
+        // Kafka timestamps are integral milliseconds (the appender refused anything else).
+        if (!Number.isSafeInteger(row.timestampMs)) throw new RangeError(`record timestamp ${row.timestampMs} is not integral milliseconds`);
+        line += `${line.length > 1 ? ',' : ''}"o":${row.offset},"t":${row.timestampMs},"k":${row.key === null ? 'null' : str(row.key)}}\n`;
+        if (line.length > longest) longest = line.length;
+        out += line;
+      }
+      // UTF-16 units to UTF-8 bytes: at most 3 bytes per unit.
+      return { text: out, maxLineBytes: longest * 3 };
+    },
+    select(file, topic, partition, opts) {
+      const cols = fields.map((f, i) => {
+        const e = typedExpr(f, `j.c${i}`);
+        return f.type === 'json' && opts.jsonCast ? `CAST(${e} AS ${f.list ? 'JSON[]' : 'JSON'}) AS ${ident(f.name)}` : `${e} AS ${ident(f.name)}`;
+      });
+      cols.push(
+        `CAST(${literal(topic)} AS VARCHAR) AS "_topic"`,
+        `CAST(${partition} AS INTEGER) AS "_partition"`,
+        `j.o AS "_offset"`,
+        `make_timestamptz(j.t * 1000) AS "_timestamp"`,
+        `j.k AS "_key"`,
+      );
+      const opt = `format = 'newline_delimited', records = true, auto_detect = false, maximum_object_size = ${opts.maxObject}${opts.live ? ', ignore_errors = true' : ''}`;
+      // A malformed line (only ever a partial last line, read while it is written) reads as a row of NULLs.
+      return `SELECT ${cols.join(', ')} FROM read_json(${literal(file)}, columns = {${columns}}, ${opt}) AS j${opts.live ? ' WHERE j.o IS NOT NULL' : ''}`;
+    },
+  };
+}
