@@ -80,14 +80,19 @@ function scalarCoercer(t: ScalarType): Coerce {
         if (typeof v === 'string') {
           const m = DATE_RE.exec(v);
           if (m) {
-            const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+            const ms = utcMs(Number(m[1]), Number(m[2]) - 1, Number(m[3]), 0, 0, 0);
             if (new Date(ms).toISOString().slice(0, 10) === v) return ms / 86_400_000;
           }
         }
         throw new FieldError(`expected a date YYYY-MM-DD, got ${kind(v)}`);
       };
     case 'json':
-      return (v) => JSON.stringify(v);
+      return (v) => {
+        // JSON.stringify escapes an unpaired UTF-16 surrogate as \udXXX, which DuckDB's JSON type refuses: such a
+        // record could never be committed, so it goes to the DLQ here instead of stopping its partition.
+        if (!wellFormed(v)) throw new FieldError('JSON with an unpaired UTF-16 surrogate in a string');
+        return JSON.stringify(v);
+      };
     default:
       return assertNever(t, 'scalar type');
   }
@@ -100,7 +105,7 @@ export function parseTimestampMicros(s: string): number | null {
   const m = TS_RE.exec(s.trim());
   if (!m) return null;
   const [, y, mo, d, h, mi, se, frac, zone] = m;
-  const base = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se ?? 0));
+  const base = utcMs(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se ?? 0));
   const check = new Date(base);
   if (check.getUTCFullYear() !== Number(y) || check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(se ?? 0) > 59) {
     return null;
@@ -129,8 +134,7 @@ function digits(s: string, i: number, n: number): number {
 
 /**
  * The common shapes `YYYY-MM-DDTHH:MM:SSZ` and `YYYY-MM-DDTHH:MM:SS.f…Z` (what toISOString and most producers
- * write) without the regex: the same answer as the general path below, or undefined to use it. Years below 100
- * are refused there (Date.UTC reads them as 19xx), so they are here too.
+ * write) without the regex: the same answer as the general path below, or undefined to use it.
  */
 function fastIsoMicros(s: string): number | null | undefined {
   const n = s.length;
@@ -160,10 +164,27 @@ function fastIsoMicros(s: string): number | null | undefined {
   const mi = digits(s, 14, 2);
   const se = digits(s, 17, 2);
   if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || se < 0) return undefined;
-  if (y < 100 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59) return null;
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59) return null;
   const leap = mo === 2 && (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0));
   if (d > DAYS_IN_MONTH[mo - 1]! + (leap ? 1 : 0)) return null;
-  return Date.UTC(y, mo - 1, d, h, mi, se) * 1000 + micros;
+  return utcMs(y, mo - 1, d, h, mi, se) * 1000 + micros;
+}
+
+/** Date.UTC, except that years 0–99 are those years (Date.UTC reads them as 1900–1999). */
+function utcMs(y: number, mo: number, d: number, h: number, mi: number, se: number): number {
+  if (y >= 100) return Date.UTC(y, mo, d, h, mi, se);
+  const t = new Date(Date.UTC(2000, mo, d, h, mi, se));
+  t.setUTCFullYear(y);
+  return t.getTime();
+}
+
+/** Every string (and key) in a parsed JSON value is well-formed UTF-16. */
+function wellFormed(v: unknown): boolean {
+  if (typeof v === 'string') return (v as string & { isWellFormed(): boolean }).isWellFormed();
+  if (v === null || typeof v !== 'object') return true;
+  if (Array.isArray(v)) return v.every(wellFormed);
+  for (const [k, x] of Object.entries(v)) if (!wellFormed(k) || !wellFormed(x)) return false;
+  return true;
 }
 
 function kind(v: unknown): string {

@@ -87,3 +87,21 @@ test('ISO-8601 timestamps decode to the instant DuckDB reads from the same text'
     db.closeSync();
   }
 });
+
+test('years 0–99 are those years (not 19xx), and JSON with an unpaired surrogate is refused (DuckDB could never store it)', async () => {
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  for (const text of ['0050-03-01T10:00:00Z', '0001-01-01T00:00:00.5Z', '0099-12-31T23:59:59+01:00']) {
+    const r = await conn.runAndReadAll(`SELECT epoch_us(CAST($1 AS TIMESTAMPTZ))::VARCHAR AS us`, [text]);
+    assert.equal(String(parseTimestampMicros(text)), String(r.getRowObjectsJson()[0]!.us), text);
+  }
+  conn.closeSync();
+  const ds = loadConfig(path.join(__dirname, '..', '..', '..', 'lakegate.yaml'), { env: {} }).datasetMap.get('orders')!;
+  const decode = createDecoder(ds);
+  const base = { id: 'a', customerId: 'c', amount: 1, createdAt: '2026-01-01T00:00:00Z' };
+  const bad = decode(Buffer.from(JSON.stringify({ ...base, attributes: { s: '\ud800' } })));
+  assert.equal(bad.ok, false);
+  assert.match((bad as { error: string }).error, /attributes.*unpaired/);
+  const good = decode(Buffer.from(JSON.stringify({ ...base, attributes: { s: '\ud83d\ude00', t: '\\ud800 is text' } })));
+  assert.equal(good.ok, true);
+});
