@@ -19,6 +19,7 @@ import {
   getArgumentValues,
   getOperationAST,
   getVariableValues,
+  visit,
 } from 'graphql';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -155,6 +156,8 @@ interface Group {
 }
 
 interface Spec {
+  /** The document selects a field named `cursor` (encoding a cursor per event costs; most subscriptions skip it). */
+  needsCursor: boolean;
   ds: Dataset;
   document: DocumentNode;
   operationName: string | null | undefined;
@@ -311,7 +314,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         listener: {
           onEvent: (ev) => {
             if (ev.row === null || !spec.predicate(ev.row)) return;
-            const root = rootOf(ev, tail.cursor());
+            const root = rootOf(ev, spec.needsCursor ? tail.cursor() : '');
             group.seq.push(() => run(spec, schema, root), ++group.taken);
           },
           onTailError: (err) => {
@@ -369,7 +372,13 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       }
       start = { kind: 'cursor', positions, replay };
     }
-    return { ds, document: args.document, operationName: args.operationName, variableValues: args.variableValues as Record<string, unknown> | null, predicate, whereNode, start, key: req.query };
+    let needsCursor = false;
+    visit(args.document, {
+      Field(f) {
+        if (f.name.value === 'cursor') needsCursor = true;
+      },
+    });
+    return { ds, document: args.document, operationName: args.operationName, variableValues: args.variableValues as Record<string, unknown> | null, predicate, whereNode, start, key: req.query, needsCursor };
   }
 
   async function subscribe(req: SubscribeRequest): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {

@@ -64,7 +64,7 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
       // Bounded: a subscriber should hear "broker unavailable" in seconds, not after kafkajs' full retry budget.
       offsets = await Promise.race([
         opts.kafka.topicOffsets(ds.topic),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new GatewayError('BROKER_UNAVAILABLE', `no Kafka broker answered for topic "${ds.topic}"`)), 5_000).unref()),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new GatewayError('BROKER_UNAVAILABLE', `no Kafka broker answered for topic "${ds.topic}"`)), 10_000).unref()),
       ]);
     } catch (e) {
       throw e instanceof GatewayError ? e : new GatewayError('BROKER_UNAVAILABLE', `could not read topic "${ds.topic}"`, { cause: e });

@@ -7,7 +7,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, type GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
+import { type DocumentNode, GraphQLError, type GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import pino, { type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -100,6 +100,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   });
 
+  // Parsed and validated websocket documents by query text (least recently used first out).
+  const validDocuments = new Map<string, DocumentNode>();
   // Websocket operations under way; shutdown waits for them (up to DRAIN_MS) before closing the sockets.
   let inFlight = 0;
   let draining = false;
@@ -125,17 +127,25 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         inFlight = Math.max(0, inFlight - 1);
       },
       onSubscribe: (ctx, id, payload) => {
-        // Same parse bounds and validation rules (depth, cost, aliases) as HTTP.
-        let document;
-        try {
-          document = parse(payload.query, { maxTokens: MAX_TOKENS });
-        } catch (e) {
-          const err = e as GraphQLError;
-          return [new GraphQLError(err.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
-        }
-        const errors = validate(schema, document, [...specifiedRules, ...rules]);
-        if (errors.length > 0) {
-          return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: (e.extensions?.code as string | undefined) ?? 'GRAPHQL_VALIDATION_FAILED' } }));
+        // Same parse bounds and validation rules (depth, cost, aliases) as HTTP. A valid document is kept per query
+        // text: thousands of subscribers of one query share one syntax tree (memory) and skip parse + validate (CPU).
+        let document = validDocuments.get(payload.query);
+        if (document) {
+          validDocuments.delete(payload.query);
+          validDocuments.set(payload.query, document);
+        } else {
+          try {
+            document = parse(payload.query, { maxTokens: MAX_TOKENS });
+          } catch (e) {
+            const err = e as GraphQLError;
+            return [new GraphQLError(err.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          }
+          const errors = validate(schema, document, [...specifiedRules, ...rules]);
+          if (errors.length > 0) {
+            return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: (e.extensions?.code as string | undefined) ?? 'GRAPHQL_VALIDATION_FAILED' } }));
+          }
+          validDocuments.set(payload.query, document);
+          if (validDocuments.size > 1_000) validDocuments.delete(validDocuments.keys().next().value!);
         }
         const refused = variablesError(payload.variables) ?? costError(schema, document, payload.variables ?? undefined, payload.operationName, catalog.server.limits.maxCost);
         if (refused) return [refused];

@@ -34,8 +34,13 @@ export function limitRules(limits: Limits): ValidationRule[] {
  */
 export function costError(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined | null, maxCost: number): GraphQLError | null {
   let cost: number;
+  // The cost is one per selected field; variables matter only to @skip/@include. graphql-query-complexity coerces
+  // every variable anyway, so a batch of 1,000 inputs would be coerced here and again by execution: lists are cut
+  // to their first element (an input list never changes which fields are selected).
+  const vars: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(variables ?? {})) vars[k] = Array.isArray(v) ? v.slice(0, 1) : v;
   try {
-    cost = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [simpleEstimator({ defaultComplexity: 1 })] });
+    cost = getComplexity({ schema, query: document, variables: vars, operationName: operationName ?? undefined, estimators: [simpleEstimator({ defaultComplexity: 1 })] });
   } catch (e) {
     // graphql-query-complexity gives up on documents with too many nodes (fragment fan-out): that is over any budget.
     if (e instanceof Error && /maximum allowed number of nodes/i.test(e.message)) {
