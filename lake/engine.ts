@@ -30,7 +30,7 @@ export interface LakeEngine {
   exec(text: string, values?: ParamValue[]): Promise<void>;
   /** Run one read query and hand its rows over chunk by chunk (no timeout: long replays are legitimate). */
   stream(text: string, values: ParamValue[], onRows: (rows: Row[]) => Promise<void> | void): Promise<void>;
-  /** A raw connection for lake/ internals (appenders of the ingestion staging tables); closed after fn. */
+  /** A raw connection for lake/ internals (e.g. creating the views over staging files); closed after fn. */
   withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T> | T): Promise<T>;
   close(): void;
 }
