@@ -2,13 +2,20 @@
 // that are committed as data files. Invariants: the lake (not the group) says where to resume; a Kafka offset is
 // committed only after the file holding it is durable; a poison record is in the dead-letter topic before any file
 // whose range covers it is committed; a partition that cannot dead-letter stops instead of skipping.
+// Parallelism: a batch's records are decoded and serialized at once by the decode pool (worker threads, see
+// decode-pool.ts; same results as on this thread), while kafkajs hands this thread other partitions' batches
+// (`partitionsConsumedConcurrently`); every decision about a record (dead letter, rotation, offsets, commits) is
+// still taken here, in offset order, one batch per partition at a time.
 
+import os from 'node:os';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Catalog, Dataset, IngestSettings } from '../config';
 import type { Consumer, EachBatchPayload, KafkaClient, KafkaMessage, LakegateProducer } from '../kafka';
 import { FencedError, compactDataset, createLakeWriter, partitionDir, type LakeEngine, type LakeWriter, type Segment, type StagedRow } from '../lake';
-import { createDecoder, type DecodeResult } from './decode';
+import { RecordStatus, raise, type ThrownError } from './decode-batch';
+import { createDecodePool, type DecodePool } from './decode-pool';
+import type { SerializedRows } from '../lake/writer';
 
 export interface IngesterOptions {
   catalog: Catalog;
@@ -23,6 +30,13 @@ export interface IngesterOptions {
   onFatal?: (err: Error) => void;
   /** Queries in this process read the unflushed segments (`serve --ingest`): keep committed ones a while for them. */
   queryable?: boolean;
+  /**
+   * Worker threads that decode and serialize batches (0: on the ingestion thread). Default: 2 when the machine has
+   * more than one CPU (measured best on 2 cores: see bench/README.md). Results are the same either way.
+   */
+  decodeWorkers?: number;
+  /** Partitions whose batches are handled at once (kafkajs keeps one batch per partition at a time). Default: 8 with workers, else 1. */
+  partitionsConsumedConcurrently?: number;
 }
 
 export interface PartitionStatus {
@@ -89,8 +103,12 @@ export function createIngester(opts: IngesterOptions): Ingester {
   const datasets = opts.datasets ?? catalog.datasets;
   const byTopic = new Map<string, Dataset>();
   for (const ds of datasets) byTopic.set(ds.topic, ds);
-  const decoders = new Map(datasets.map((ds) => [ds.name, createDecoder(ds)]));
   const log = logger.child({ component: 'ingest' });
+  // LAKEGATE_DECODE_WORKERS / LAKEGATE_INGEST_CONCURRENCY override the defaults (operations, benchmarks).
+  const envInt = (name: string) => (process.env[name] && /^\d+$/.test(process.env[name]!) ? Number(process.env[name]) : undefined);
+  const decodeWorkers = opts.decodeWorkers ?? envInt('LAKEGATE_DECODE_WORKERS') ?? (os.availableParallelism() > 1 ? 2 : 0);
+  const concurrency = Math.max(1, opts.partitionsConsumedConcurrently ?? envInt('LAKEGATE_INGEST_CONCURRENCY') ?? (decodeWorkers > 0 ? 8 : 1));
+  let pool: DecodePool = createDecodePool(datasets, decodeWorkers);
   const writer: LakeWriter = createLakeWriter(engine, {
     rowGroupSize: settings.rowGroupSize,
     // A query may have listed the files just before a segment's rename; nobody queries an ingest-only worker.
@@ -101,6 +119,8 @@ export function createIngester(opts: IngesterOptions): Ingester {
   const counts = new Map<string, IngestStats>(datasets.map((ds) => [ds.name, { records: 0, deadLettered: 0, files: 0 }]));
   let consumer: Consumer | null = null;
   let dlq: LakegateProducer | null = null;
+  /** The dead-letter producer being created: batches of several partitions may need it at once. */
+  let dlqConnecting: Promise<LakegateProducer> | null = null;
   let running = false;
   let flushTimer: NodeJS.Timeout | null = null;
   const retryTimers = new Set<NodeJS.Timeout>();
@@ -228,7 +248,13 @@ export function createIngester(opts: IngesterOptions): Ingester {
 
   const deadLetter = async (st: PartState, msg: KafkaMessage, error: string): Promise<boolean> => {
     try {
-      if (!dlq) dlq = await kafka.createProducer({ idempotent: true });
+      if (!dlq) {
+        dlqConnecting ??= kafka.createProducer({ idempotent: true }).finally(() => {
+          dlqConnecting = null;
+        });
+        const p = await dlqConnecting;
+        dlq ??= p;
+      }
       await dlq.send(st.ds.dlqTopic, [
         {
           key: msg.key,
@@ -336,28 +362,64 @@ export function createIngester(opts: IngesterOptions): Ingester {
         st.needSeek = true;
         return;
       }
-      const decode = decoders.get(ds.name)!;
-      const { maxRows, maxBytes, maxRecordSpanMs } = settings.rotate;
-      let rows: StagedRow[] = [];
-      let rowsBytes = 0;
-      const flushRows = async () => {
-        if (rows.length === 0 || !st.seg || st.gen !== myGen) return;
-        const r = rows;
-        rows = [];
-        rowsBytes = 0;
-        await writer.append(st.seg, r);
-        counts.get(ds.name)!.records += r.length;
-        mRecords?.inc({ dataset: ds.name }, r.length);
+      // Backpressure: records waiting for their file are bounded, whatever the backlog. Over the bound, every open
+      // segment is cut (one file per partition, not many small ones of this partition), and consumption waits until
+      // commits bring the staged bytes back under it. Checked before a batch is staged too: with several partitions'
+      // batches in flight at once, each of them would otherwise pass the bound by up to a fetch.
+      const relieve = async () => {
+        while (running && totalPending() > settings.maxBufferedBytes && st.gen === myGen) {
+          for (const o of states.values()) if (o.seg && o.seg.rows > 0 && (o === st || !o.busy)) rotate(o);
+          const chains = [...states.values()].map((s) => s.chain);
+          await Promise.race([Promise.all(chains), new Promise((r) => setTimeout(r, 1_000))]);
+          await heartbeat();
+        }
       };
-      for (const msg of batch.messages) {
+      await relieve();
+      if (st.gen !== myGen) return;
+      const { maxRows, maxBytes, maxRecordSpanMs } = settings.rotate;
+      // The records to read (those before st.next were had already), decoded and serialized at once, off this thread
+      // when the pool has workers; what happens to each one is decided below, in offset order, as before.
+      let from = 0;
+      while (from < batch.messages.length && BigInt(batch.messages[from]!.offset) < st.next!) from++;
+      const msgs = from === 0 ? batch.messages : batch.messages.slice(from);
+      const decoded = await pool.decode(ds, msgs);
+      if (st.gen !== myGen) return;
+      const { text, ends, status, eventTimeMs, errors } = decoded;
+      // Rows decoded but not appended yet: records first..last of this batch, contiguous lines of `text`.
+      let pFirst = -1;
+      let pLast = -1;
+      let pRows = 0;
+      let pBytes = 0;
+      let pLongest = 0;
+      let pLastOffset = 0n;
+      let pThrown: ThrownError | null = null;
+      const flushRows = async () => {
+        if (pRows === 0 || !st.seg || st.gen !== myGen) return;
+        // As the writer's serialize did: the first row of the chunk that could not be serialized fails it whole.
+        if (pThrown) raise(pThrown);
+        const chunk: SerializedRows = { text: text.slice(pFirst === 0 ? 0 : ends[pFirst - 1]!, ends[pLast]!), maxLineBytes: pLongest * 3, rows: pRows, bytes: pBytes, lastOffset: pLastOffset };
+        const n = pRows;
+        pFirst = pLast = -1;
+        pRows = pBytes = pLongest = 0;
+        await writer.appendLines(st.seg, chunk);
+        counts.get(ds.name)!.records += n;
+        mRecords?.inc({ dataset: ds.name }, n);
+      };
+      for (let i = 0; i < msgs.length; i++) {
+        const msg = msgs[i]!;
         if (!isRunning() || isStale() || st.gen !== myGen) break;
         const offset = BigInt(msg.offset);
-        if (offset < st.next!) continue;
-        const tsMs = Number(msg.timestamp);
-        const res: DecodeResult = decode(msg.value);
-        if (!res.ok) {
+        if (offset < st.next!) {
+          // Never within a batch (its offsets only grow); were it ever, the pending lines must stay contiguous.
           await flushRows();
-          const sent = await deadLetter(st, msg, res.error);
+          continue;
+        }
+        const tsMs = Number(msg.timestamp);
+        const stat = status[i]!;
+        if (stat === RecordStatus.DecodeThrew) raise(errors.get(i) as ThrownError);
+        if (stat === RecordStatus.Invalid) {
+          await flushRows();
+          const sent = await deadLetter(st, msg, errors.get(i) as string);
           if (st.gen !== myGen) break;
           if (!sent) {
             stopPartition(st, offset, `record could not be dead-lettered to "${ds.dlqTopic}"`);
@@ -367,10 +429,11 @@ export function createIngester(opts: IngesterOptions): Ingester {
           st.next = offset + 1n;
           continue;
         }
-        const dir = dirOf(ds, res.row.eventTimeMs ?? tsMs);
+        const et = eventTimeMs[i]!;
+        const dir = dirOf(ds, Number.isNaN(et) ? tsMs : et);
         const bytes = (msg.value?.length ?? 0) + (msg.key?.length ?? 0);
         const seg = st.seg;
-        if (seg && (seg.dir !== dir || seg.rows + rows.length >= maxRows || seg.bytes + rowsBytes + bytes > maxBytes || tsMs - seg.firstTimestampMs >= maxRecordSpanMs)) {
+        if (seg && (seg.dir !== dir || seg.rows + pRows >= maxRows || seg.bytes + pBytes + bytes > maxBytes || tsMs - seg.firstTimestampMs >= maxRecordSpanMs)) {
           await flushRows();
           if (st.gen !== myGen) break;
           rotate(st);
@@ -384,23 +447,24 @@ export function createIngester(opts: IngesterOptions): Ingester {
           st.seg = opened;
           st.segOpenedAt = Date.now();
         }
-        rows.push({ values: res.row.values, offset, timestampMs: tsMs, key: msg.key ? msg.key.toString('utf8') : null, bytes });
-        rowsBytes += bytes;
+        if (pRows === 0) {
+          pFirst = i;
+          pThrown = null;
+        }
+        pLast = i;
+        pRows++;
+        pBytes += bytes;
+        pLastOffset = offset;
+        if (stat === RecordStatus.LineThrew) pThrown ??= errors.get(i) as ThrownError;
+        const len = ends[i]! - (i === 0 ? 0 : ends[i - 1]!);
+        if (len > pLongest) pLongest = len;
         st.next = offset + 1n;
-        if (rows.length >= 8192) await flushRows();
+        if (pRows >= 8192) await flushRows();
       }
       await flushRows();
       if (st.seg && st.gen === myGen) writer.skip(st.seg, st.next! - 1n);
       await heartbeat();
-      // Backpressure: records waiting for their file are bounded, whatever the backlog. Over the bound, every open
-      // segment is cut (one file per partition, not many small ones of this partition), and consumption waits until
-      // commits bring the staged bytes back under it.
-      while (running && totalPending() > settings.maxBufferedBytes && st.gen === myGen) {
-        for (const o of states.values()) if (o.seg && o.seg.rows > 0 && (o === st || !o.busy)) rotate(o);
-        const chains = [...states.values()].map((s) => s.chain);
-        await Promise.race([Promise.all(chains), new Promise((r) => setTimeout(r, 1_000))]);
-        await heartbeat();
-      }
+      await relieve();
     } finally {
       st.busy = false;
     }
@@ -451,7 +515,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
       });
       await consumer.connect();
       await consumer.subscribe({ topics: datasets.map((d) => d.topic), fromBeginning: true });
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: 1, eachBatch });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: concurrency, eachBatch });
       flushTimer = setInterval(onTimer, Math.min(500, settings.flushIntervalMs));
       flushTimer.unref();
       if (settings.compaction.enabled) {
@@ -486,6 +550,8 @@ export function createIngester(opts: IngesterOptions): Ingester {
       consumer = null;
       if (dlq) await dlq.disconnect();
       dlq = null;
+      await pool.close();
+      pool = createDecodePool(datasets, decodeWorkers);
       await writer.close();
     },
 

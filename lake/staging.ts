@@ -2,7 +2,10 @@
 // in a canonical form that DuckDB reads back exactly (no coercion left to do): the values a decoder produced,
 // serialized so that `read_json` with explicit column types yields the very values the old per-row appender stored.
 // Invariants: the typed relation of a staging file has the columns and types of the segment's future data file
-// (JSON kept as text); serializing is the only per-record work on the ingestion thread (DuckDB parses at commit).
+// (JSON kept as text); serializing is the only per-record work of staging (DuckDB parses at commit), done in the
+// ingestion's decode workers (ingestion/decode-batch.ts) or on its thread. A line is one JSON.stringify of an object
+// of canonical values (fastLine) and is, character for character, what the per-value reference serializer writes
+// (slowLine, which takes every row the fast path declines: longs and timestamps beyond ±2^53, unexpected JS types).
 //
 // Canonical line: {"c0":…,"c1":…,…,"o":<offset>,"t":<kafka ms>,"k":<key>}, null values left out (read as NULL).
 //   string → JSON string (lone surrogates as U+FFFD, as DuckDB's own UTF-8 conversion did); json → its text as a
@@ -106,6 +109,10 @@ export interface StagingPlan {
    * line (read_json must be told: its buffers are twice that size).
    */
   serialize(rows: readonly StagedRow[]): { text: string; maxLineBytes: number };
+  /** The canonical line of one row, without its \n (what `serialize` writes for it; throws as it would). */
+  line(row: StagedRow): string;
+  /** The per-value reference serializer that `serialize` must equal (kept for tests and as its fallback). */
+  serializeReference(rows: readonly StagedRow[]): { text: string; maxLineBytes: number };
   /**
    * A SELECT of the staging file with the typed columns of the data file (JSON as text), in offset order.
    * `live`: tolerate a line being written at this instant (a partial last line reads as no row).
@@ -121,35 +128,142 @@ export function objectBound(maxLineBytes: number): number {
   return n;
 }
 
+/** A value the fast path cannot hand to JSON.stringify as is: the row is serialized by the reference path. */
+const SLOW: unique symbol = Symbol('slow');
+
+/**
+ * The value whose JSON.stringify is exactly the canonical text of `scalarSer(f)(v)`, or SLOW (a value out of the
+ * common shapes: a long or timestamp beyond ±2^53, an unexpected JS type). Every branch is checked against the
+ * reference serializer in tests/lake/staging-fast.test.ts.
+ */
+function scalarCanon(f: FieldDef): (v: unknown) => unknown {
+  switch (f.type) {
+    case 'string':
+      return (v) => {
+        if (typeof v !== 'string') return SLOW;
+        const s = v as string & WellFormed;
+        return s.isWellFormed() ? s : s.toWellFormed();
+      };
+    case 'json':
+      return (v) => (typeof v === 'string' ? v : SLOW);
+    case 'int':
+    case 'date':
+      return (v) => (typeof v === 'number' && Number.isFinite(v) ? v : SLOW);
+    case 'long':
+      return (v) => (typeof v === 'bigint' && v >= -MAX_SAFE && v <= MAX_SAFE ? Number(v) : SLOW);
+    case 'float':
+      return (v) => {
+        if (typeof v !== 'number') return SLOW;
+        if (Number.isFinite(v)) return v === 0 && 1 / v < 0 ? '-0' : v;
+        return String(v);
+      };
+    case 'boolean':
+      return (v) => (typeof v === 'boolean' ? v : SLOW);
+    case 'timestamp':
+      return (v) => {
+        if (typeof v !== 'number') return SLOW;
+        const n = Math.round(v);
+        return Number.isSafeInteger(n) ? n : SLOW;
+      };
+    default:
+      return assertNever(f.type, 'scalar type');
+  }
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 export function stagingPlan(ds: Dataset): StagingPlan {
   const fields = ds.fields;
   const sers = fields.map((f) => {
     const one = scalarSer(f);
     return f.list ? (v: unknown) => { const a = v as unknown[]; let s = '['; for (let i = 0; i < a.length; i++) s += (i ? ',' : '') + one(a[i]); return s + ']'; } : one;
   });
+  const canons = fields.map((f) => {
+    const one = scalarCanon(f);
+    if (!f.list) return one;
+    return (v: unknown) => {
+      if (!Array.isArray(v)) return SLOW;
+      const out = new Array<unknown>(v.length);
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i];
+        // The reference path would write "null" for a missing element; never produced by a decoder: keep it exact.
+        if (x === null || x === undefined) return SLOW;
+        const c = one(x);
+        if (c === SLOW) return SLOW;
+        out[i] = c;
+      }
+      return out;
+    };
+  });
   const keys = fields.map((_, i) => `"c${i}":`);
+  const names = fields.map((_, i) => `c${i}`);
   const columns = [...fields.map((f, i) => `c${i}: '${readType(f)}'`), `o: 'BIGINT'`, `t: 'BIGINT'`, `k: 'VARCHAR'`].join(', ');
+  const n = fields.length;
+
+  /** The reference serializer of one row (any value the decoder can produce, with its errors). */
+  const slowLine = (row: StagedRow): string => {
+    const values = row.values;
+    let line = '{';
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v === null || v === undefined) continue;
+      line += (line.length > 1 ? ',' : '') + keys[i] + sers[i]!(v);
+    }
+    // Kafka timestamps are integral milliseconds (the appender refused anything else).
+    if (!Number.isSafeInteger(row.timestampMs)) throw new RangeError(`record timestamp ${row.timestampMs} is not integral milliseconds`);
+    return line + `${line.length > 1 ? ',' : ''}"o":${row.offset},"t":${row.timestampMs},"k":${row.key === null ? 'null' : str(row.key)}}`;
+  };
+
+  /**
+   * The same line (without its \n) by one native JSON.stringify of an object holding the canonical values: an
+   * object's string keys keep their insertion order and undefined ones are left out, so its text is the reference
+   * line character for character. Null when the row needs the reference path.
+   */
+  const fastLine = (row: StagedRow): string | null => {
+    if (!Number.isSafeInteger(row.timestampMs)) return null;
+    const off = row.offset;
+    if (typeof off !== 'bigint' || off < -MAX_SAFE || off > MAX_SAFE) return null;
+    const key = row.key;
+    if (key !== null && typeof key !== 'string') return null;
+    const values = row.values;
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v === null || v === undefined) continue;
+      const c = canons[i]!(v);
+      if (c === SLOW) return null;
+      o[names[i]!] = c;
+    }
+    o.o = Number(off);
+    o.t = row.timestampMs;
+    o.k = key === null ? null : (key as string & WellFormed).isWellFormed() ? key : (key as string & WellFormed).toWellFormed();
+    return JSON.stringify(o);
+  };
+
+  const line = (row: StagedRow): string => fastLine(row) ?? slowLine(row);
+
   return {
+    line,
     serialize(rows) {
-      let out = '';
+      const lines = new Array<string>(rows.length);
       let longest = 0;
-      const n = fields.length;
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r]!;
-        const values = row.values;
-        let line = '{';
-        for (let i = 0; i < n; i++) {
-          const v = values[i];
-          if (v === null || v === undefined) continue;
-          line += (line.length > 1 ? ',' : '') + keys[i] + sers[i]!(v);
-        }
-        // Kafka timestamps are integral milliseconds (the appender refused anything else).
-        if (!Number.isSafeInteger(row.timestampMs)) throw new RangeError(`record timestamp ${row.timestampMs} is not integral milliseconds`);
-        line += `${line.length > 1 ? ',' : ''}"o":${row.offset},"t":${row.timestampMs},"k":${row.key === null ? 'null' : str(row.key)}}\n`;
+        const line = fastLine(row) ?? slowLine(row);
+        if (line.length > longest) longest = line.length;
+        lines[r] = line;
+      }
+      // UTF-16 units to UTF-8 bytes: at most 3 bytes per unit (and the \n).
+      return { text: rows.length ? lines.join('\n') + '\n' : '', maxLineBytes: (longest + (rows.length ? 1 : 0)) * 3 };
+    },
+    serializeReference(rows) {
+      let out = '';
+      let longest = 0;
+      for (const row of rows) {
+        const line = slowLine(row) + '\n';
         if (line.length > longest) longest = line.length;
         out += line;
       }
-      // UTF-16 units to UTF-8 bytes: at most 3 bytes per unit.
       return { text: out, maxLineBytes: longest * 3 };
     },
     select(file, topic, partition, opts) {

@@ -4,7 +4,8 @@
 // Staging: a segment's records are appended as canonical JSON lines to `<dataset>/_staging/<…>.ndjson` (see
 // staging.ts); its `table` is a DuckDB view over that file with the data file's typed columns, and the commit's COPY
 // converts the whole file at once. Nothing of a segment is held in memory, so memory does not grow with the backlog;
-// the bytes staged are counted (`staged`) for the ingester's backpressure.
+// the bytes staged are counted (`staged`) for the ingester's backpressure. Rows arrive as values (`append`, serialized
+// here) or already serialized by the same staging plan in a decode worker (`appendLines`): the file is the same.
 
 import { closeSync, openSync, promises as fsp, writeSync } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +29,19 @@ export interface StagedRow {
   readonly key: string | null;
   /** Bytes of the Kafka record (key + value): drives byte-based rotation deterministically. */
   readonly bytes: number;
+}
+
+/** Consecutive rows as canonical staging lines: exactly `stagingPlan(ds).serialize(rows)` of those rows. */
+export interface SerializedRows {
+  /** The lines, each ending in \n. */
+  readonly text: string;
+  /** serialize's bound on the UTF-8 bytes of the longest line. */
+  readonly maxLineBytes: number;
+  readonly rows: number;
+  /** Sum of the rows' `bytes`. */
+  readonly bytes: number;
+  /** Offset of the last row. */
+  readonly lastOffset: bigint;
 }
 
 export type SegmentState = 'open' | 'committing' | 'committed' | 'abandoned';
@@ -84,6 +98,8 @@ export interface LakeWriterOptions {
 export interface LakeWriter {
   open(ds: Dataset, topic: string, partition: number, dir: string, start: bigint, firstTimestampMs: number): Promise<Segment>;
   append(seg: Segment, rows: readonly StagedRow[]): Promise<void>;
+  /** Append rows already serialized by the dataset's staging plan (e.g. in a decode worker), in offset order. */
+  appendLines(seg: Segment, lines: SerializedRows): Promise<void>;
   /** Record that offsets up to `offset` were consumed without a row (dead-lettered). */
   skip(seg: Segment, offset: bigint): void;
   commit(seg: Segment): Promise<CommitResult>;
@@ -277,6 +293,38 @@ export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {
     return out.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   }
 
+  /** Append canonical lines (a staging plan's output) to a segment's staging file. */
+  const writeLines = async (seg: Segment, lines: SerializedRows): Promise<void> => {
+    const st = staging.get(seg);
+    if (!st || st.fd < 0) throw new Error('append to a segment without its staging file');
+    if (st.error) throw st.error;
+    const { text, maxLineBytes } = lines;
+    if (maxLineBytes + 1 >= st.maxObject) {
+      // A record longer than the view reads (a rare one): widen the view before the line is in the file.
+      const plan = planOf(seg.ds);
+      const maxObject = objectBound(maxLineBytes);
+      await st.view;
+      const widen = engine.exec(`CREATE OR REPLACE VIEW ${ident(seg.table)} AS ${plan.select(st.file, seg.topic, seg.partition, { live: true, jsonCast: false, maxObject })}`);
+      st.view = widen.then(() => { st.viewReady = true; }, () => { st.viewReady = false; });
+      await widen;
+      st.maxObject = maxObject;
+    }
+    // A synchronous write: it only copies into the page cache (well under a millisecond per MiB), where an async
+    // one would wait behind DuckDB's COPYs and fsyncs for a thread of libuv's small pool.
+    try {
+      const buf = Buffer.from(text, 'utf8');
+      let off = 0;
+      while (off < buf.length) off += writeSync(st.fd, buf, off, buf.length - off);
+      seg.staged += buf.length;
+    } catch (err) {
+      st.error = err;
+      throw err;
+    }
+    seg.rows += lines.rows;
+    seg.bytes += lines.bytes;
+    if (lines.lastOffset > seg.end) seg.end = lines.lastOffset;
+  };
+
   return {
     async open(ds, topic, partition, dir, start, firstTimestampMs) {
       const id = nextSegmentId++;
@@ -302,35 +350,16 @@ export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {
     async append(seg, rows) {
       if (rows.length === 0) return;
       if (seg.state !== 'open') throw new Error(`append to a ${seg.state} segment`);
-      const st = staging.get(seg);
-      if (!st || st.fd < 0) throw new Error('append to a segment without its staging file');
-      if (st.error) throw st.error;
-      const plan = planOf(seg.ds);
-      const { text, maxLineBytes } = plan.serialize(rows);
-      if (maxLineBytes + 1 >= st.maxObject) {
-        // A record longer than the view reads (a rare one): widen the view before the line is in the file.
-        const maxObject = objectBound(maxLineBytes);
-        await st.view;
-        const widen = engine.exec(`CREATE OR REPLACE VIEW ${ident(seg.table)} AS ${plan.select(st.file, seg.topic, seg.partition, { live: true, jsonCast: false, maxObject })}`);
-        st.view = widen.then(() => { st.viewReady = true; }, () => { st.viewReady = false; });
-        await widen;
-        st.maxObject = maxObject;
-      }
-      // A synchronous write: it only copies into the page cache (well under a millisecond per MiB), where an async
-      // one would wait behind DuckDB's COPYs and fsyncs for a thread of libuv's small pool.
-      try {
-        const buf = Buffer.from(text, 'utf8');
-        let off = 0;
-        while (off < buf.length) off += writeSync(st.fd, buf, off, buf.length - off);
-        seg.staged += buf.length;
-      } catch (err) {
-        st.error = err;
-        throw err;
-      }
-      const last = rows[rows.length - 1]!;
-      seg.rows += rows.length;
-      for (const r of rows) seg.bytes += r.bytes;
-      if (last.offset > seg.end) seg.end = last.offset;
+      const { text, maxLineBytes } = planOf(seg.ds).serialize(rows);
+      let bytes = 0;
+      for (const r of rows) bytes += r.bytes;
+      await writeLines(seg, { text, maxLineBytes, rows: rows.length, bytes, lastOffset: rows[rows.length - 1]!.offset });
+    },
+
+    async appendLines(seg, lines) {
+      if (lines.rows === 0) return;
+      if (seg.state !== 'open') throw new Error(`append to a ${seg.state} segment`);
+      await writeLines(seg, lines);
     },
 
     skip(seg, offset) {

@@ -1,0 +1,182 @@
+// A batch of one partition's Kafka records → their decode results and canonical staging lines, in one pass that can
+// run in a worker thread (decode-pool.ts) or on the ingestion thread. Invariant: for every record, the outcome is the
+// one the per-record path gives — `createDecoder(ds)` (the same row, or the same error text for the dead-letter
+// topic, or the same exception) and `stagingPlan(ds).line` of that row (the same line, or the same exception, raised
+// where that row is appended). Nothing here decides rotation, offsets or commits: the ingester still does, in order.
+
+import type { Dataset } from '../config';
+import { stagingPlan } from '../lake/staging';
+import { createDecoder } from './decode';
+
+/** Outcome of one record. */
+export const RecordStatus = {
+  /** Decoded; its line is in the text. */
+  Ok: 0,
+  /** Refused by the decoder: `errors` has the message (the dead-letter topic's). */
+  Invalid: 1,
+  /** The decoder threw (a bug or an exotic value): raised when the ingester reaches the record. */
+  DecodeThrew: 2,
+  /** Decoded, but serializing the row threw: raised when the ingester appends it (as the writer's serialize did). */
+  LineThrew: 3,
+} as const;
+
+/** Records of one batch, as the ingester hands them over (offsets and timestamps as kafkajs gives them). */
+export interface RecordSource {
+  readonly count: number;
+  value(i: number): Buffer | null;
+  key(i: number): Buffer | null;
+  offset(i: number): string;
+  timestamp(i: number): string;
+}
+
+export interface ThrownError {
+  readonly name: string;
+  readonly message: string;
+}
+
+export interface DecodedBatch {
+  /** The canonical lines of the records decoded (status Ok), in record order, each ending in \n. */
+  readonly text: string;
+  /** Per record, the index in `text` just after its line; a record without a line ends where the previous one did. */
+  readonly ends: Int32Array;
+  readonly status: Uint8Array;
+  /** Per record, the event time in epoch ms (the row's eventTimeMs), NaN when none. */
+  readonly eventTimeMs: Float64Array;
+  /** Per record that is not Ok: the decoder's message (Invalid) or the exception raised (DecodeThrew, LineThrew). */
+  readonly errors: ReadonlyMap<number, string | ThrownError>;
+}
+
+/** The exception a ThrownError stands for (same class for the built-in ones, same message). */
+export function raise(e: ThrownError): never {
+  const Ctor = e.name === 'RangeError' ? RangeError : e.name === 'TypeError' ? TypeError : Error;
+  const err = new Ctor(e.message);
+  if (err.name !== e.name) err.name = e.name;
+  throw err;
+}
+
+const asThrown = (e: unknown): ThrownError =>
+  e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
+
+/** The batch codec of one dataset. */
+export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
+  const decode = createDecoder(ds);
+  const plan = stagingPlan(ds);
+  return (src) => {
+    const n = src.count;
+    const ends = new Int32Array(n);
+    const status = new Uint8Array(n);
+    const eventTimeMs = new Float64Array(n);
+    const errors = new Map<number, string | ThrownError>();
+    const lines: string[] = [];
+    let end = 0;
+    for (let i = 0; i < n; i++) {
+      eventTimeMs[i] = NaN;
+      let res;
+      try {
+        res = decode(src.value(i));
+      } catch (e) {
+        status[i] = RecordStatus.DecodeThrew;
+        errors.set(i, asThrown(e));
+        ends[i] = end;
+        continue;
+      }
+      if (!res.ok) {
+        status[i] = RecordStatus.Invalid;
+        errors.set(i, res.error);
+        ends[i] = end;
+        continue;
+      }
+      if (res.row.eventTimeMs !== null) eventTimeMs[i] = res.row.eventTimeMs;
+      const k = src.key(i);
+      try {
+        const line = plan.line({ values: res.row.values, offset: BigInt(src.offset(i)), timestampMs: Number(src.timestamp(i)), key: k ? k.toString('utf8') : null, bytes: 0 });
+        lines.push(line);
+        end += line.length + 1;
+        status[i] = RecordStatus.Ok;
+      } catch (e) {
+        status[i] = RecordStatus.LineThrew;
+        errors.set(i, asThrown(e));
+      }
+      ends[i] = end;
+    }
+    return { text: lines.length ? lines.join('\n') + '\n' : '', ends, status, eventTimeMs, errors };
+  };
+}
+
+/** Records packed for a worker: values and keys in one buffer each (a length of -1 is a null). */
+export interface PackedRecords {
+  readonly dataset: string;
+  readonly count: number;
+  readonly values: Uint8Array;
+  readonly valueLens: Int32Array;
+  readonly keys: Uint8Array;
+  readonly keyLens: Int32Array;
+  readonly offsets: string[];
+  readonly timestamps: string[];
+}
+
+interface MessageLike {
+  readonly value: Buffer | null;
+  readonly key?: Buffer | null;
+  readonly offset: string;
+  readonly timestamp: string;
+}
+
+/** Copy records into a PackedRecords whose buffers can be transferred (kafkajs' values are views of its responses). */
+export function pack(dataset: string, msgs: readonly MessageLike[]): PackedRecords {
+  const n = msgs.length;
+  const valueLens = new Int32Array(n);
+  const keyLens = new Int32Array(n);
+  let vTotal = 0;
+  let kTotal = 0;
+  for (let i = 0; i < n; i++) {
+    const m = msgs[i]!;
+    const v = m.value;
+    const k = m.key ?? null;
+    valueLens[i] = v ? v.length : -1;
+    keyLens[i] = k ? k.length : -1;
+    if (v) vTotal += v.length;
+    if (k) kTotal += k.length;
+  }
+  const values = Buffer.allocUnsafeSlow(vTotal);
+  const keys = Buffer.allocUnsafeSlow(kTotal);
+  let vo = 0;
+  let ko = 0;
+  const offsets = new Array<string>(n);
+  const timestamps = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const m = msgs[i]!;
+    if (m.value) vo += m.value.copy(values, vo);
+    if (m.key) ko += m.key.copy(keys, ko);
+    offsets[i] = m.offset;
+    timestamps[i] = m.timestamp;
+  }
+  return { dataset, count: n, values, valueLens, keys, keyLens, offsets, timestamps };
+}
+
+/** A RecordSource over PackedRecords (views, no copies). */
+export function unpack(p: PackedRecords): RecordSource {
+  const view = (buf: Uint8Array, lens: Int32Array) => {
+    const starts = new Int32Array(lens.length);
+    let at = 0;
+    for (let i = 0; i < lens.length; i++) {
+      starts[i] = at;
+      if (lens[i]! > 0) at += lens[i]!;
+    }
+    return (i: number): Buffer | null => (lens[i]! < 0 ? null : Buffer.from(buf.buffer, buf.byteOffset + starts[i]!, lens[i]!));
+  };
+  const value = view(p.values, p.valueLens);
+  const key = view(p.keys, p.keyLens);
+  return { count: p.count, value, key, offset: (i) => p.offsets[i]!, timestamp: (i) => p.timestamps[i]! };
+}
+
+/** A RecordSource over kafkajs messages, for the codec on the ingestion thread. */
+export function sourceOf(msgs: readonly MessageLike[]): RecordSource {
+  return {
+    count: msgs.length,
+    value: (i) => msgs[i]!.value,
+    key: (i) => msgs[i]!.key ?? null,
+    offset: (i) => msgs[i]!.offset,
+    timestamp: (i) => msgs[i]!.timestamp,
+  };
+}

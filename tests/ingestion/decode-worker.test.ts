@@ -1,0 +1,200 @@
+// Decoding and serializing in worker threads (ingestion/decode-pool.ts): for adversarial records, a worker gives
+// exactly what the ingestion thread's per-record path gives — the same dead-letter error text, the same canonical
+// staging line (the writer's reference serializer), the same exception for a row that cannot be staged, the same
+// event time — and in record order, whatever the batches and however many workers.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Dataset } from '../../config';
+import { createDecoder } from '../../ingestion';
+import { RecordStatus, type DecodedBatch, type ThrownError } from '../../ingestion/decode-batch';
+import { createDecodePool } from '../../ingestion/decode-pool';
+import { stagingPlan } from '../../lake/staging';
+import { TEST_CONFIG } from '../helpers/lake-fixture';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'lakegate-decode-worker-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+writeFileSync(path.join(dir, 'lakegate.yaml'), TEST_CONFIG(path.join(dir, 'lake')));
+const catalog = loadConfig(path.join(dir, 'lakegate.yaml'));
+const orders = catalog.datasetMap.get('orders')!;
+const customers = catalog.datasetMap.get('customers')!;
+
+interface Rec {
+  value: Buffer | null;
+  key: Buffer | null;
+  offset: string;
+  timestamp: string;
+}
+
+const base = { id: 'a', customerId: 'c', amount: 1.5, createdAt: '2026-11-21T10:00:00Z' };
+const LONE = '\ud800';
+/** Values that the decoder refuses, accepts in odd shapes, or accepts but cannot be staged. */
+const ADVERSARIAL: Array<string | null | Buffer> = [
+  null, // tombstone
+  '',
+  'not json',
+  '{"id": "a",',
+  '[1,2]',
+  '"a string"',
+  '42',
+  'null',
+  JSON.stringify({ ...base, id: null }),
+  JSON.stringify({ customerId: 'c', amount: 1, createdAt: 0 }),
+  JSON.stringify({ ...base, amount: 'abc' }),
+  JSON.stringify({ ...base, amount: '-0' }),
+  JSON.stringify({ ...base, amount: '1e999' }),
+  JSON.stringify({ ...base, amount: '-1e999' }),
+  '{"id":"a","customerId":"c","amount":-0,"createdAt":"2026-11-21T10:00:00Z"}',
+  JSON.stringify({ ...base, amount: 5e-324, quantity: '  42 ' }),
+  JSON.stringify({ ...base, quantity: 2147483648 }),
+  JSON.stringify({ ...base, quantity: '+7', total: '-9223372036854775808' }),
+  JSON.stringify({ ...base, quantity: 1.5 }),
+  JSON.stringify({ ...base, total: '9007199254740993' }), // beyond 2^53: the reference path's line
+  JSON.stringify({ ...base, total: '-9007199254740993' }),
+  JSON.stringify({ ...base, total: '9223372036854775808' }),
+  '{"id":"a","customerId":"c","amount":1,"createdAt":0,"total":9007199254740993}',
+  JSON.stringify({ ...base, total: 9007199254740991 }),
+  JSON.stringify({ ...base, paid: 'true', status: 'false' }),
+  JSON.stringify({ ...base, paid: 'yes' }),
+  JSON.stringify({ ...base, id: `lone ${LONE} high`, customerId: 'low \udc00', note: 'pair 😀 ünï' }),
+  JSON.stringify({ ...base, note: 'nul\u0000 ctl\u0001 quote " backslash \\ \u2028' }),
+  JSON.stringify({ ...base, attributes: { k: `v${LONE}` } }),
+  JSON.stringify({ ...base, attributes: { [`k${LONE}`]: 1 } }),
+  JSON.stringify({ ...base, attributes: { k: '\\ud800 written as text', c: '\u0001', e: '😀' } }),
+  JSON.stringify({ ...base, attributes: [1, 'two', { three: [null, true] }] }),
+  JSON.stringify({ ...base, attributes: 'just a string' }),
+  JSON.stringify({ ...base, attributes: 0 }),
+  JSON.stringify({ ...base, tags: ['a', null] }),
+  JSON.stringify({ ...base, tags: 'a' }),
+  JSON.stringify({ ...base, tags: [], scores: ['3', 4.0, '-0'] }),
+  JSON.stringify({ ...base, tags: [`x${LONE}`, ''], scores: [1.5] }),
+  JSON.stringify({ ...base, shipDate: '2026-02-30' }),
+  JSON.stringify({ ...base, shipDate: '0001-01-01' }),
+  JSON.stringify({ ...base, createdAt: 1795000000123.4567 }),
+  JSON.stringify({ ...base, createdAt: 1e300 }), // decodes; its micros are beyond DuckDB's range: cannot be staged
+  JSON.stringify({ ...base, createdAt: -8.64e15 }),
+  JSON.stringify({ ...base, createdAt: '2026-11-21T10:00:00.123456789+05:30' }),
+  JSON.stringify({ ...base, createdAt: '2026-11-21 10:00' }),
+  JSON.stringify({ ...base, createdAt: '2026-13-01T00:00:00Z' }),
+  JSON.stringify({ ...base, createdAt: '0099-01-01T00:00:00Z' }),
+  JSON.stringify({ ...base, createdAt: true }),
+  '{"__proto__":{"id":"x"},"id":"a","customerId":"c","amount":1,"createdAt":0,"extra":[1,2,3]}',
+  Buffer.from([0x7b, 0x22, 0x69, 0x64, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), // invalid UTF-8
+  Buffer.concat([Buffer.from(JSON.stringify({ ...base, note: 'bad utf8 ' }).slice(0, -2)), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]),
+  JSON.stringify({ ...base, note: 'x'.repeat(200_000) }),
+];
+const KEYS: Array<Buffer | null> = [null, Buffer.alloc(0), Buffer.from('k'), Buffer.from([0xff, 0x00, 0x41]), Buffer.from('ключ 😀')];
+
+const records = (values: ReadonlyArray<string | null | Buffer>, firstOffset: number, ts: (i: number) => number): Rec[] =>
+  values.map((v, i) => ({
+    value: v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(v),
+    key: KEYS[i % KEYS.length]!,
+    offset: String(firstOffset + i),
+    timestamp: String(ts(i)),
+  }));
+
+type Outcome = { status: number; line?: string; error?: string | ThrownError; eventTimeMs: number };
+
+/** The ingestion thread's per-record path: createDecoder, then the writer's reference serializer of that one row. */
+function reference(ds: Dataset, recs: readonly Rec[]): Outcome[] {
+  const decode = createDecoder(ds);
+  const plan = stagingPlan(ds);
+  return recs.map((r) => {
+    let res;
+    try {
+      res = decode(r.value);
+    } catch (e) {
+      return { status: RecordStatus.DecodeThrew, error: { name: (e as Error).name, message: (e as Error).message }, eventTimeMs: NaN };
+    }
+    if (!res.ok) return { status: RecordStatus.Invalid, error: res.error, eventTimeMs: NaN };
+    const eventTimeMs = res.row.eventTimeMs ?? NaN;
+    try {
+      const row = { values: res.row.values, offset: BigInt(r.offset), timestampMs: Number(r.timestamp), key: r.key ? r.key.toString('utf8') : null, bytes: 0 };
+      return { status: RecordStatus.Ok, line: plan.serializeReference([row]).text, eventTimeMs };
+    } catch (e) {
+      return { status: RecordStatus.LineThrew, error: { name: (e as Error).name, message: (e as Error).message }, eventTimeMs };
+    }
+  });
+}
+
+function outcomes(b: DecodedBatch): Outcome[] {
+  const out: Outcome[] = [];
+  for (let i = 0; i < b.status.length; i++) {
+    const start = i === 0 ? 0 : b.ends[i - 1]!;
+    const o: Outcome = { status: b.status[i]!, eventTimeMs: b.eventTimeMs[i]! };
+    if (o.status === RecordStatus.Ok) o.line = b.text.slice(start, b.ends[i]!);
+    else {
+      assert.equal(b.ends[i], start, `record ${i} without a line takes no text`);
+      const e = b.errors.get(i)!;
+      o.error = typeof e === 'string' ? e : { name: e.name, message: e.message };
+    }
+    out.push(o);
+  }
+  assert.equal(b.ends.length ? b.ends[b.ends.length - 1] : 0, b.text.length, 'the text is the lines and nothing else');
+  return out;
+}
+
+test('a worker decodes and serializes adversarial records exactly as the ingestion thread does', async () => {
+  const recs = records(ADVERSARIAL, 9_007_199_254_740_000, (i) => 1_795_000_000_000 + i * 1_000);
+  const expected = reference(orders, recs);
+  // The inputs do reach every outcome.
+  const seen = new Set(expected.map((e) => e.status));
+  for (const s of [RecordStatus.Ok, RecordStatus.Invalid, RecordStatus.LineThrew]) assert.ok(seen.has(s), `outcome ${s} exercised`);
+  assert.ok(expected.some((e) => typeof e.error === 'string' && e.error.includes('unpaired UTF-16 surrogate')));
+  for (const workers of [0, 1, 2]) {
+    const pool = createDecodePool(catalog.datasets, workers);
+    try {
+      const got = outcomes(await pool.decode(orders, recs));
+      assert.equal(got.length, recs.length);
+      for (let i = 0; i < recs.length; i++) assert.deepEqual(got[i], expected[i], `workers=${workers}, record ${i}: ${String(ADVERSARIAL[i]).slice(0, 80)}`);
+    } finally {
+      await pool.close();
+    }
+  }
+});
+
+test('offsets beyond 2^53, odd Kafka timestamps and keys: the same lines or the same exceptions', async () => {
+  const ok = JSON.stringify({ id: 'c1', name: 'n', updatedAt: '2026-11-21T10:00:00Z' });
+  const recs: Rec[] = [
+    { value: Buffer.from(ok), key: null, offset: '9223372036854775806', timestamp: '1795000000000' },
+    { value: Buffer.from(ok), key: Buffer.from([0xed, 0xa0, 0x80]), offset: '0', timestamp: '-1' },
+    { value: Buffer.from(ok), key: Buffer.from('k'), offset: '1', timestamp: '1.5' }, // not integral ms: cannot be staged
+    { value: Buffer.from(ok), key: Buffer.from('k'), offset: '2', timestamp: 'NaN' },
+  ];
+  const expected = reference(customers, recs);
+  assert.equal(expected[2]!.status, RecordStatus.LineThrew);
+  const pool = createDecodePool(catalog.datasets, 1);
+  try {
+    assert.deepEqual(outcomes(await pool.decode(customers, recs)), expected);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('many batches at once, over two workers: every batch whole and in record order', async () => {
+  const pool = createDecodePool(catalog.datasets, 2);
+  try {
+    const batches = Array.from({ length: 24 }, (_, b) =>
+      records(
+        Array.from({ length: 300 }, (_, i) => (i % 37 === 5 ? 'oops' : JSON.stringify({ ...base, id: `b${b}-${i}`, quantity: i, tags: [`t${i % 3}`] }))),
+        b * 1000,
+        (i) => 1_795_000_000_000 + i,
+      ),
+    );
+    const got = await Promise.all(batches.map((recs) => pool.decode(orders, recs)));
+    for (let b = 0; b < batches.length; b++) assert.deepEqual(outcomes(got[b]!), reference(orders, batches[b]!), `batch ${b}`);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a pool falls back to the calling thread after close, and a closed pool keeps no process alive', async () => {
+  const pool = createDecodePool(catalog.datasets, 1);
+  const recs = records([JSON.stringify(base)], 0, () => 0);
+  await pool.decode(orders, recs);
+  await pool.close();
+  assert.deepEqual(outcomes(await pool.decode(orders, recs)), reference(orders, recs));
+});
