@@ -3,6 +3,9 @@
 // each subscriber's socket directly, with a bounded queue per connection. A subscription that starts in the past
 // (EARLIEST, a timestamp or a cursor) first streams the lake, then reads Kafka from exactly where the lake ended
 // (from the tail's ring, or a private catch-up read), and joins the shared group once it is level with the tail.
+// Per event a group's payload comes from its compiled projection (live/project.ts, byte-identical to execute) when
+// the selection allows it; groups with a top-level `eq` are reached through a per-tail index (live/route.ts); a
+// connection's frames of one event-loop turn are corked into one writev.
 // Invariant: per partition, a subscriber receives offsets in order, each at most once, with no gap but the filter's;
 // `_meta.cursor` of an event says exactly what the subscriber has had, so a resume repeats and loses nothing.
 
@@ -31,6 +34,8 @@ import { type LakeReader, type Record_, listDataFiles, normalizeWhere } from '..
 import { decodeStreamCursorInfo, encodeStreamCursor, posKey, splitPosKey, type Positions, type ReplayOrigin } from './cursor';
 import { createEventDecoder, type LiveEvent } from './event';
 import { compileWhere, type RowPredicate } from './filter';
+import { compileProjection, type Projection } from './project';
+import { RouteIndex, routeOf, type Route } from './route';
 import { createTailManager, type Tail, type TailListener } from './tail';
 
 /** Close code for a subscriber whose queue overflowed (documented in the README). */
@@ -132,18 +137,32 @@ interface Conn {
   cut: boolean;
   waiters: Array<() => void>;
   sent: (err?: Error) => void;
+  /** Messages written while the socket is corked (this event-loop turn), judged queued or not when it is uncorked. */
+  batch: Written[] | null;
+}
+
+/** One message handed to ws: counted in `pending` only while it waits in user space (the kernel did not take it). */
+interface Written {
+  queued: boolean;
+  bytes: number;
 }
 
 interface Member {
-  conn: Conn;
-  id: string;
-  prefix: string;
-  ds: Dataset;
+  readonly conn: Conn;
+  readonly id: string;
+  /** `{"id":…,"type":"next","payload":` (made at the first event). */
+  readonly prefix: string;
+  readonly ds: Dataset;
   ended: boolean;
-  /** Events its group had taken from the tail when it joined: it gets only those taken after. */
+  /** The tail's event number when it joined its group: it gets only later events (none twice, even when it joins
+   *  in the middle of a dispatch, where listeners added then would still be offered the current event). */
   joined: number;
+  /** Key of the group it is a member of (left when it ends). */
+  group: string | null;
   end(err?: unknown): void;
 }
+
+const DONE: IteratorResult<ExecutionResult> = Object.freeze({ done: true, value: undefined }) as IteratorResult<ExecutionResult>;
 
 interface Group {
   key: string;
@@ -151,8 +170,14 @@ interface Group {
   members: Set<Member>;
   listener: TailListener;
   seq: Sequencer<number>;
-  /** Events taken from the tail so far (each event's number tags its payload). */
-  taken: number;
+  /** Its filter's top-level `eq`: the group is offered only events with that value (through its tail's router). */
+  route: Route | null;
+}
+
+/** The groups of one tail that have a route: one tail listener offers each event to those with its `eq` value. */
+interface Router {
+  index: RouteIndex<Group>;
+  listener: TailListener;
 }
 
 interface Spec {
@@ -166,6 +191,9 @@ interface Spec {
   whereNode: ReturnType<typeof normalizeWhere>;
   start: { kind: 'latest' } | { kind: 'earliest' } | { kind: 'timestamp'; ms: number } | { kind: 'cursor'; positions: Positions; replay: ReplayOrigin | null };
   key: string;
+  /** The compiled fast path of the selection (plain fields and _meta), or null: graphql execute per event; compiled
+   *  on first use (a subscriber joining an existing group never needs its own). */
+  project: Projection | null | undefined;
 }
 
 export function createLiveHub(opts: LiveHubOptions): LiveHub {
@@ -212,6 +240,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         subs: 0,
         cut: false,
         waiters: [],
+        batch: null,
         sent: () => {
           conn.pending--;
           if (conn.waiters.length && conn.pending <= settings.queue.maxEvents / 4) {
@@ -234,18 +263,69 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     return c;
   }
 
+  // Frames for one connection written in one event-loop turn (one Kafka batch) go out in one writev: the first one
+  // corks the socket and a setImmediate uncorks every corked socket. One syscall per frame was the largest cost of a
+  // delivery. Only a socket whose earlier bytes the kernel has all taken is corked; others queue as they always did.
+  // A writev completes asynchronously even when the kernel takes every byte at once (ws' bufferedAmount counts the
+  // bytes until its callback), so what is still waiting is read from the handle: libuv's writeQueueSize.
+  const corked: Conn[] = [];
+  const MAX_CORKED = 256; // ws writes a frame as one or two buffers
+  const uncorkAll = () => {
+    const cs = corked.splice(0);
+    for (const c of cs) uncork(c);
+  };
+  type RawSocket = { cork(): void; uncork(): void; _handle?: { writeQueueSize?: number } | null };
+  const rawOf = (conn: Conn) => (conn.socket as unknown as { _socket?: RawSocket })._socket;
+  /** Bytes the kernel has not taken (libuv's queue); null when the socket does not tell. */
+  const kernelBacklog = (raw: RawSocket | undefined): number | null => {
+    const q = raw?._handle?.writeQueueSize;
+    return typeof q === 'number' ? q : null;
+  };
+  function uncork(conn: Conn): void {
+    const batch = conn.batch;
+    if (batch === null) return;
+    conn.batch = null;
+    const raw = rawOf(conn)!;
+    raw.uncork();
+    // As if written one by one: the messages whose bytes the kernel did not take (the last ones) are queued.
+    const backlog = kernelBacklog(raw) ?? conn.socket.bufferedAmount;
+    let waiting = backlog;
+    for (let i = batch.length - 1; i >= 0 && waiting > 0; i--) {
+      batch[i]!.queued = true;
+      conn.pending++;
+      waiting -= batch[i]!.bytes;
+    }
+    if (conn.pending > settings.queue.maxEvents || backlog > settings.queue.maxBytes) cutOff(conn);
+  }
+
   function write(conn: Conn, msg: string): void {
     if (conn.cut || conn.socket.readyState !== 1) return;
     // Only a message still waiting in user space (the kernel did not take it at once) counts as queued. A write
     // callback runs only after the current synchronous burst even when the kernel took the bytes at once, so counting
     // every send until its callback closed fast subscribers (4008) on any Kafka batch of more than maxEvents events
     // (tests/live/fanout.test.ts: "a burst larger than the queue").
-    let queued = false;
+    if (conn.batch === null) {
+      const raw = rawOf(conn);
+      if (raw && typeof raw.cork === 'function' && (conn.socket.bufferedAmount === 0 || kernelBacklog(raw) === 0)) {
+        raw.cork();
+        conn.batch = [];
+        corked.push(conn);
+        if (corked.length === 1) setImmediate(uncorkAll);
+      }
+    }
+    const w: Written = { queued: false, bytes: Buffer.byteLength(msg) + 10 };
     conn.socket.send(msg, () => {
-      if (queued) conn.sent();
+      if (w.queued) conn.sent();
     });
+    if (conn.batch !== null) {
+      conn.batch.push(w);
+      // At most MAX_CORKED frames per writev: libuv writes at most IOV_MAX (1,024) buffers per call and queues the
+      // rest, which would read as bytes the kernel refused. Past the queue limit, judge at once (as unbatched).
+      if (conn.batch.length >= MAX_CORKED || conn.pending + conn.batch.length > settings.queue.maxEvents) uncork(conn);
+      return;
+    }
     if (conn.socket.bufferedAmount > 0) {
-      queued = true;
+      w.queued = true;
       conn.pending++;
     }
     if (conn.pending > settings.queue.maxEvents || conn.socket.bufferedAmount > settings.queue.maxBytes) cutOff(conn);
@@ -285,12 +365,53 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     const res = execute({ schema, document: spec.document, rootValue: root, contextValue: opts.makeContext(rid), variableValues: spec.variableValues, operationName: spec.operationName });
     return res instanceof Promise ? res.then((r) => serialize(r, rid)) : serialize(res as ExecutionResult, rid);
   }
-  const rootOf = (ev: LiveEvent, cursor: string): Record_ => ({
-    ...ev.row!,
-    _meta: { topic: ev.topic, partition: ev.partition, offset: ev.offset.toString(), timestamp: ev.timestamp, key: ev.key, cursor },
-  });
+  const metaOf = (ev: LiveEvent, cursor: string) => ({ topic: ev.topic, partition: ev.partition, offset: ev.offset.toString(), timestamp: ev.timestamp, key: ev.key, cursor });
+  const rootOf = (ev: LiveEvent, cursor: string): Record_ => ({ ...ev.row!, _meta: metaOf(ev, cursor) });
+  /** One event's payload: the compiled projection when it can answer, else graphql execute (same bytes). */
+  const projectionOf = (spec: Spec, schema: GraphQLSchema): Projection | null =>
+    spec.project === undefined ? (spec.project = compileProjection(schema, spec.document, spec.operationName)) : spec.project;
+  function produceEvent(spec: Spec, schema: GraphQLSchema, ev: LiveEvent, cursor: string): string | Promise<string> {
+    const p = projectionOf(spec, schema);
+    if (p !== null) {
+      const s = p(ev.row!, p.needsMeta ? metaOf(ev, cursor) : null);
+      if (s !== null) return s;
+    }
+    return run(spec, schema, rootOf(ev, cursor));
+  }
+  function produceRoot(spec: Spec, schema: GraphQLSchema, root: Record_): string | Promise<string> {
+    const p = projectionOf(spec, schema);
+    if (p !== null) {
+      const s = p(root, p.needsMeta ? (root._meta as unknown as Record<string, unknown>) ?? null : null);
+      if (s !== null) return s;
+    }
+    return run(spec, schema, root);
+  }
 
   // ---- shared groups -------------------------------------------------------------------------------------------
+
+  // 100 subscribers each filtering their own customerId cost 100 predicate calls per event without it.
+  const routers = new Map<Tail, Router>();
+  function routerOf(tail: Tail): Router {
+    let r = routers.get(tail);
+    if (!r) {
+      const index = new RouteIndex<Group>();
+      const router: Router = {
+        index,
+        listener: {
+          onEvent: (ev) => {
+            if (ev.row !== null) index.match(ev.row, (g) => g.listener.onEvent(ev));
+          },
+          onTailError: (err) => {
+            for (const g of index.items()) g.listener.onTailError(err);
+          },
+        },
+      };
+      r = router;
+      routers.set(tail, r);
+      tail.addListener(r.listener);
+    }
+    return r;
+  }
 
   function joinGroup(m: Member, spec: Spec, schema: GraphQLSchema, tail: Tail): void {
     let g = groups.get(spec.key);
@@ -299,7 +420,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         key: spec.key,
         tail,
         members: new Set(),
-        taken: 0,
+        route: routeOf(spec.whereNode),
         // A member gets the events taken from the tail while it was a member: not those whose execution was still
         // pending when it joined (a promoted replay had them from its own reading), so none twice.
         seq: new Sequencer<number>(
@@ -314,8 +435,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         listener: {
           onEvent: (ev) => {
             if (ev.row === null || !spec.predicate(ev.row)) return;
-            const root = rootOf(ev, spec.needsCursor ? tail.cursor() : '');
-            group.seq.push(() => run(spec, schema, root), ++group.taken);
+            const cursor = spec.needsCursor ? tail.cursor() : '';
+            group.seq.push(() => produceEvent(spec, schema, ev, cursor), tail.seq);
           },
           onTailError: (err) => {
             for (const t of [...group.members]) t.end(err);
@@ -324,9 +445,10 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       };
       g = group;
       groups.set(spec.key, g);
-      tail.addListener(g.listener);
+      if (group.route) routerOf(tail).index.add(group, group.route);
+      else tail.addListener(g.listener);
     }
-    m.joined = g.taken;
+    m.joined = tail.seq;
     g.members.add(m);
     refreshGauges();
   }
@@ -335,7 +457,14 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     const g = groups.get(key);
     if (!g || !g.members.delete(m)) return;
     if (g.members.size === 0) {
-      g.tail.removeListener(g.listener);
+      if (g.route) {
+        const r = routers.get(g.tail)!;
+        r.index.delete(g);
+        if (r.index.size === 0) {
+          g.tail.removeListener(r.listener);
+          routers.delete(g.tail);
+        }
+      } else g.tail.removeListener(g.listener);
       groups.delete(key);
     }
     refreshGauges();
@@ -378,7 +507,66 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         if (f.name.value === 'cursor') needsCursor = true;
       },
     });
-    return { ds, document: args.document, operationName: args.operationName, variableValues: args.variableValues as Record<string, unknown> | null, predicate, whereNode, start, key: req.query, needsCursor };
+    return { ds, document: args.document, operationName: args.operationName, variableValues: args.variableValues as Record<string, unknown> | null, predicate, whereNode, start, key: req.query, needsCursor, project: undefined };
+  }
+
+  // One subscription, and the async iterator graphql-ws awaits: it never yields (payloads go to the socket directly)
+  // and ends with the stream. Methods live on the prototype: an idle subscription holds no closures of its own.
+  class LiveMember implements Member {
+    ended = false;
+    joined = 0;
+    group: string | null = null;
+    /** What to undo when it ends (a replay's listeners and reads), in order; then it leaves its group. */
+    cleanups: Array<() => void> | null = null;
+    private settle!: (r: IteratorResult<ExecutionResult>) => void;
+    private reject!: (e: unknown) => void;
+    private readonly pending: Promise<IteratorResult<ExecutionResult>>;
+    private prefixMemo: string | null = null;
+    constructor(
+      readonly conn: Conn,
+      readonly id: string,
+      readonly ds: Dataset,
+      private readonly tail: Tail,
+    ) {
+      this.pending = new Promise<IteratorResult<ExecutionResult>>((res, rej) => {
+        this.settle = res;
+        this.reject = rej;
+      });
+    }
+    get prefix(): string {
+      return (this.prefixMemo ??= `{"id":${JSON.stringify(this.id)},"type":"next","payload":`);
+    }
+    end(err?: unknown): void {
+      if (this.ended) return;
+      this.ended = true;
+      members.delete(this);
+      this.conn.subs--;
+      const cs = this.cleanups;
+      this.cleanups = null;
+      if (cs) for (const c of cs.splice(0)) c();
+      if (this.group !== null) leaveGroup(this, this.group);
+      tails.release(this.tail);
+      refreshGauges();
+      if (err) this.reject(err);
+      else this.settle(DONE);
+    }
+    next(): Promise<IteratorResult<ExecutionResult>> {
+      return this.pending;
+    }
+    async return(): Promise<IteratorResult<ExecutionResult>> {
+      this.end();
+      return DONE;
+    }
+    async throw(): Promise<IteratorResult<ExecutionResult>> {
+      this.end();
+      return DONE;
+    }
+    [Symbol.asyncIterator]() {
+      return this;
+    }
+    async [Symbol.asyncDispose](): Promise<void> {
+      this.end();
+    }
   }
 
   async function subscribe(req: SubscribeRequest): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
@@ -404,66 +592,22 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     }
     const schema = req.args.schema;
 
-    // The iterator graphql-ws awaits: it never yields (payloads go to the socket directly) and ends with the stream.
-    let settle!: (r: IteratorResult<ExecutionResult>) => void;
-    let reject!: (e: unknown) => void;
-    const pending = new Promise<IteratorResult<ExecutionResult>>((res, rej) => {
-      settle = res;
-      reject = rej;
-    });
-    const cleanups: Array<() => void> = [];
-    const m: Member = {
-      conn,
-      id: req.id,
-      prefix: `{"id":${JSON.stringify(req.id)},"type":"next","payload":`,
-      ds: spec.ds,
-      ended: false,
-      joined: 0,
-      end(err) {
-        if (m.ended) return;
-        m.ended = true;
-        members.delete(m);
-        conn.subs--;
-        for (const c of cleanups.splice(0)) c();
-        tails.release(tail);
-        refreshGauges();
-        if (err) reject(err);
-        else settle({ done: true, value: undefined });
-      },
-    };
+    const m = new LiveMember(conn, req.id, spec.ds, tail);
     members.add(m);
     refreshGauges();
-    const done = { done: true, value: undefined } as IteratorResult<ExecutionResult>;
-    const iterator: AsyncGenerator<ExecutionResult> = {
-      next: () => pending,
-      return: async () => {
-        m.end();
-        return done;
-      },
-      throw: async () => {
-        m.end();
-        return done;
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-      [Symbol.asyncDispose]: async () => {
-        m.end();
-      },
-    } as AsyncGenerator<ExecutionResult>;
-
     if (spec.start.kind === 'latest') {
       joinGroup(m, spec, schema, tail);
-      cleanups.push(() => leaveGroup(m, spec.key));
+      m.group = spec.key;
     } else {
-      void replay(m, spec, schema, tail, cleanups).catch((err) => {
+      m.cleanups = [];
+      void replay(m, spec, schema, tail, m.cleanups).catch((err) => {
         if (!m.ended) {
           log.warn({ err }, 'a replay failed');
           m.end(err instanceof GatewayError ? err : new GatewayError('INTERNAL_SERVER_ERROR', 'the replay failed', { cause: err }));
         }
       });
     }
-    return iterator;
+    return m as unknown as AsyncGenerator<ExecutionResult>;
   }
 
   // ---- history, then live --------------------------------------------------------------------------------------
@@ -507,7 +651,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         if (o < (had.get(k) ?? 0n)) continue; // already had (a retried read)
         had.set(k, o + 1n);
         const root = { ...r, _meta: { ...meta, cursor: cursorNow() } };
-        seq.push(() => run(spec, schema, root), null);
+        seq.push(() => produceRoot(spec, schema, root), null);
       }
       await drained(m.conn);
     });
@@ -530,8 +674,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       had.set(k, ev.offset + 1n);
       if (ev.row === null || !spec.predicate(ev.row)) return;
       if (sinceMs !== undefined && ev.timestampMs < sinceMs) return;
-      const root = rootOf(ev, cursorNow());
-      seq.push(() => run(spec, schema, root), null);
+      const cursor = cursorNow();
+      seq.push(() => produceEvent(spec, schema, ev, cursor), null);
     };
     const levelWithTail = (p: number) => {
       // Everything below the tail's position is now either offered or absent (gaps of compacted topics).
@@ -558,7 +702,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       promoted = true;
       tail.removeListener(listener);
       joinGroup(m, spec, schema, tail);
-      cleanups.push(() => leaveGroup(m, spec.key));
+      m.group = spec.key;
     };
     seq.onIdle = tryPromote;
     const listener: TailListener = {

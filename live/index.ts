@@ -10,3 +10,7 @@ export { createPublisher, MAX_BATCH } from './publish';
 export type { Publisher, PublishResult } from './publish';
 export { encodeStreamCursor, decodeStreamCursor, posKey } from './cursor';
 export { microsToIso } from './event';
+export { compileProjection } from './project';
+export type { Projection } from './project';
+export { createEventDecoder } from './event';
+export { RouteIndex, routeOf } from './route';

@@ -21,6 +21,8 @@ export interface Tail {
   readonly ds: Dataset;
   /** Next offset of each partition (what every listener has been offered). */
   readonly next: ReadonlyMap<number, bigint>;
+  /** Events dispatched so far; during a dispatch, the number of the event being dispatched. */
+  readonly seq: number;
   /** Cursor of the position right after the event being dispatched (or now, between events). */
   cursor(): string;
   /** Oldest offset of a partition still offered by `replayFrom` (at or below `next`). */
@@ -41,6 +43,7 @@ export interface TailManagerOptions {
 }
 
 interface TailImpl extends Tail {
+  seq: number;
   users: number;
   stop(): Promise<void>;
   linger: NodeJS.Timeout | null;
@@ -108,6 +111,7 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
     const tail: TailImpl = {
       ds,
       next,
+      seq: 0,
       users: 0,
       linger: null,
       cursor() {
@@ -151,6 +155,7 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
             next.set(partition, ev.offset + 1n);
             cursorMemo = null;
             push(ev);
+            tail.seq++;
             for (const l of listeners) l.onEvent(ev);
           }
           cursorMemo = null;
