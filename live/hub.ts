@@ -30,7 +30,7 @@ import type { WebSocket } from 'ws';
 import type { Catalog, Dataset } from '../config';
 import { GatewayError, badInput } from '../errors';
 import { openTopicStream, type KafkaClient, type TopicStream } from '../kafka';
-import { type LakeReader, type Record_, listDataFiles, normalizeWhere } from '../lake';
+import { type EventMeta, type LakeReader, type Record_, listDataFiles, normalizeWhere } from '../lake';
 import { decodeStreamCursorInfo, encodeStreamCursor, posKey, splitPosKey, type Positions, type ReplayOrigin } from './cursor';
 import { createEventDecoder, type LiveEvent } from './event';
 import { compileWhere, type RowPredicate } from './filter';
@@ -366,25 +366,14 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     return res instanceof Promise ? res.then((r) => serialize(r, rid)) : serialize(res as ExecutionResult, rid);
   }
   const metaOf = (ev: LiveEvent, cursor: string) => ({ topic: ev.topic, partition: ev.partition, offset: ev.offset.toString(), timestamp: ev.timestamp, key: ev.key, cursor });
-  const rootOf = (ev: LiveEvent, cursor: string): Record_ => ({ ...ev.row!, _meta: metaOf(ev, cursor) });
-  /** One event's payload: the compiled projection when it can answer, else graphql execute (same bytes). */
+  /** The compiled fast path of a selection (plain fields and _meta), compiled on first use; null: execute. */
   const projectionOf = (spec: Spec, schema: GraphQLSchema): Projection | null =>
     spec.project === undefined ? (spec.project = compileProjection(schema, spec.document, spec.operationName)) : spec.project;
-  function produceEvent(spec: Spec, schema: GraphQLSchema, ev: LiveEvent, cursor: string): string | Promise<string> {
+  /** One event's payload: the compiled projection when it can answer, else graphql execute (same bytes). */
+  function produce(spec: Spec, schema: GraphQLSchema, row: Record<string, unknown>, meta: EventMeta): string | Promise<string> {
     const p = projectionOf(spec, schema);
-    if (p !== null) {
-      const s = p(ev.row!, p.needsMeta ? metaOf(ev, cursor) : null);
-      if (s !== null) return s;
-    }
-    return run(spec, schema, rootOf(ev, cursor));
-  }
-  function produceRoot(spec: Spec, schema: GraphQLSchema, root: Record_): string | Promise<string> {
-    const p = projectionOf(spec, schema);
-    if (p !== null) {
-      const s = p(root, p.needsMeta ? (root._meta as unknown as Record<string, unknown>) ?? null : null);
-      if (s !== null) return s;
-    }
-    return run(spec, schema, root);
+    const s = p === null ? null : p(row, p.needsMeta ? (meta as unknown as Record<string, unknown>) : null);
+    return s ?? run(spec, schema, { ...row, _meta: meta });
   }
 
   // ---- shared groups -------------------------------------------------------------------------------------------
@@ -436,7 +425,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
           onEvent: (ev) => {
             if (ev.row === null || !spec.predicate(ev.row)) return;
             const cursor = spec.needsCursor ? tail.cursor() : '';
-            group.seq.push(() => produceEvent(spec, schema, ev, cursor), tail.seq);
+            group.seq.push(() => produce(spec, schema, ev.row!, metaOf(ev, cursor)), tail.seq);
           },
           onTailError: (err) => {
             for (const t of [...group.members]) t.end(err);
@@ -650,43 +639,37 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         const o = BigInt(meta.offset);
         if (o < (had.get(k) ?? 0n)) continue; // already had (a retried read)
         had.set(k, o + 1n);
-        const root = { ...r, _meta: { ...meta, cursor: cursorNow() } };
-        seq.push(() => produceRoot(spec, schema, root), null);
+        const m2 = { ...meta, cursor: cursorNow() };
+        seq.push(() => produce(spec, schema, r, m2), null);
       }
       await drained(m.conn);
     });
     if (m.ended) return;
 
-    // 2. Kafka from where the lake ends, per partition of the live topic.
-    const next = new Map<number, bigint>();
+    // 2. Kafka from where the lake ends, per partition of the live topic (`had` holds the next offset of each).
+    const nextOf = (p: number) => had.get(posKey(ds.topic, p)) ?? 0n;
+    const setNext = (p: number, o: bigint) => had.set(posKey(ds.topic, p), o);
     const parts = new Set<number>([...tail.next.keys(), ...ends.keys()]);
     for (const p of parts) {
-      const k = posKey(ds.topic, p);
-      const n = [had.get(k) ?? 0n, ends.get(p) ?? 0n].reduce((a, b) => (a > b ? a : b));
-      next.set(p, n);
-      had.set(k, n);
+      const e = ends.get(p) ?? 0n;
+      setNext(p, nextOf(p) > e ? nextOf(p) : e); // also names every partition in the cursors from now on
     }
     const mode = new Map<number, 'ring' | 'catchup'>();
     const offer = (ev: LiveEvent) => {
-      const k = posKey(ev.topic, ev.partition);
-      if (ev.offset < (next.get(ev.partition) ?? 0n)) return;
-      next.set(ev.partition, ev.offset + 1n);
-      had.set(k, ev.offset + 1n);
+      if (ev.offset < nextOf(ev.partition)) return;
+      setNext(ev.partition, ev.offset + 1n);
       if (ev.row === null || !spec.predicate(ev.row)) return;
       if (sinceMs !== undefined && ev.timestampMs < sinceMs) return;
-      const cursor = cursorNow();
-      seq.push(() => produceEvent(spec, schema, ev, cursor), null);
+      const meta = metaOf(ev, cursorNow());
+      seq.push(() => produce(spec, schema, ev.row!, meta), null);
     };
     const levelWithTail = (p: number) => {
       // Everything below the tail's position is now either offered or absent (gaps of compacted topics).
       const t = tail.next.get(p) ?? 0n;
-      if ((next.get(p) ?? 0n) < t) {
-        next.set(p, t);
-        had.set(posKey(ds.topic, p), t);
-      }
+      if (nextOf(p) < t) setNext(p, t);
     };
     const toRing = (ps: number[]) => {
-      const from = new Map(ps.map((p) => [p, next.get(p) ?? 0n]));
+      const from = new Map(ps.map((p) => [p, nextOf(p)]));
       tail.replayFrom(from, offer);
       for (const p of ps) {
         levelWithTail(p);
@@ -698,7 +681,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     let promoted = false;
     const tryPromote = () => {
       if (promoted || m.ended || catchup || !seq.idle) return;
-      for (const [p, t] of tail.next) if (mode.get(p) !== 'ring' || (next.get(p) ?? 0n) > t) return;
+      for (const [p, t] of tail.next) if (mode.get(p) !== 'ring' || nextOf(p) > t) return;
       promoted = true;
       tail.removeListener(listener);
       joinGroup(m, spec, schema, tail);
@@ -718,7 +701,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
 
     const behind: number[] = [];
     const inRing: number[] = [];
-    for (const [p, n] of next) (n >= tail.floor(p) ? inRing : behind).push(p);
+    for (const p of parts) (nextOf(p) >= tail.floor(p) ? inRing : behind).push(p);
     // Synchronously: the ring's events, then the live ones (no event can slip in between).
     toRing(inRing);
     tail.addListener(listener);
@@ -728,17 +711,16 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       // The lake ends before the ring starts (ingestion is behind): read the gap from Kafka with a private stream.
       log.info({ dataset: ds.name, partitions: behind }, 'replay: the lake ends before the live ring; catching up from Kafka');
       const decode = createEventDecoder(ds);
-      const start = new Map(behind.map((p) => [p, next.get(p)!] as [number, bigint]));
       const stream = await openTopicStream(kafka, {
         topic: ds.topic,
-        start: new Map([...tail.next.keys()].map((p) => [p, start.get(p) ?? next.get(p) ?? 0n])),
+        start: new Map([...tail.next.keys()].map((p) => [p, nextOf(p)])),
         role: 'catchup',
         logger: log,
         onFatal: (err) => m.end(new GatewayError('BROKER_UNAVAILABLE', 'the catch-up read stopped', { cause: err })),
         onBatch: async (p, msgs) => {
           if (m.ended || mode.get(p) !== 'catchup') return;
           for (const msg of msgs) offer(decode(ds.topic, p, msg));
-          if ((next.get(p) ?? 0n) >= tail.floor(p)) {
+          if (nextOf(p) >= tail.floor(p)) {
             toRing([p]);
             if (![...mode.values()].includes('catchup')) {
               const s = catchup;

@@ -3,7 +3,7 @@
 // (the reference here, built in the test through the appender's typed vectors), for awkward values too: lone
 // surrogates, NUL, -0, infinities, int64 bounds, timestamps far from now, empty lists, nulls.
 
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -39,13 +39,18 @@ function toDuck(f: FieldDef, v: unknown): DuckDBValue {
   return f.list ? listValue((v as unknown[]).map(one)) : one(v);
 }
 
-test('staged rows land in the data file and the live view exactly as the appender stores the same values', async (t) => {
+/** The test catalog over a fresh lake directory (removed after the test). */
+function fixtureCatalog(t: TestContext) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lakegate-staging-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'lakegate.yaml');
   writeFileSync(file, TEST_CONFIG(path.join(dir, 'lake')));
   const catalog = loadConfig(file);
-  const ds = catalog.datasetMap.get('orders')!;
+  return { catalog, ds: catalog.datasetMap.get('orders')! };
+}
+
+test('staged rows land in the data file and the live view exactly as the appender stores the same values', async (t) => {
+  const { catalog, ds } = fixtureCatalog(t);
   assert.equal(ds.fields.length, EDGE_VALUES[0]!.length);
   const engine = await createLakeEngine({ lakePath: catalog.lake.path });
   t.after(() => engine.close());
@@ -122,12 +127,7 @@ test('staged rows land in the data file and the live view exactly as the appende
 });
 
 test('a timestamp outside DuckDB\'s range is refused when appended, never in a commit', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lakegate-staging-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'lakegate.yaml');
-  writeFileSync(file, TEST_CONFIG(path.join(dir, 'lake')));
-  const catalog = loadConfig(file);
-  const ds = catalog.datasetMap.get('orders')!;
+  const { catalog, ds } = fixtureCatalog(t);
   const engine = await createLakeEngine({ lakePath: catalog.lake.path });
   t.after(() => engine.close());
   const writer = createLakeWriter(engine);
