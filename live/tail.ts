@@ -53,12 +53,15 @@ export interface TailManager {
   /** The running tail of a dataset, opened if needed (BROKER_UNAVAILABLE when Kafka does not answer). */
   acquire(ds: Dataset): Promise<Tail>;
   release(tail: Tail): void;
+  /** Tails open (start offsets read); one still opening is not counted. */
   count(): number;
   close(): Promise<void>;
 }
 
 export function createTailManager(opts: TailManagerOptions): TailManager {
   const tails = new Map<string, Promise<TailImpl>>();
+  /** Datasets whose tail is open: its start offsets are read, so every later event reaches its subscribers. */
+  const opened = new Set<string>();
   const log = opts.logger;
 
   async function open(ds: Dataset): Promise<TailImpl> {
@@ -101,6 +104,7 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
       if (dead) return;
       dead = true;
       tails.delete(ds.name);
+      opened.delete(ds.name);
       for (const l of [...listeners]) l.onTailError(err);
       listeners.clear();
       void stream?.stop();
@@ -174,8 +178,12 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
       if (!p) {
         p = open(ds);
         tails.set(ds.name, p);
+        const mine = p;
         p.then(
-          () => opts.onChange?.(),
+          () => {
+            if (tails.get(ds.name) === mine) opened.add(ds.name);
+            opts.onChange?.();
+          },
           () => tails.delete(ds.name),
         );
       }
@@ -195,6 +203,7 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
         t.linger = null;
         if (t.users > 0) return;
         tails.delete(t.ds.name);
+        opened.delete(t.ds.name);
         opts.onChange?.(); // the gauge follows count() at once, not after the consumer's disconnect
         void t.stop().then(() => {
           log.info({ dataset: t.ds.name }, 'live tail closed (no subscriber)');
@@ -208,11 +217,12 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
       }
     },
     count() {
-      return tails.size;
+      return opened.size;
     },
     async close() {
       const all = [...tails.values()];
       tails.clear();
+      opened.clear();
       await Promise.all(
         all.map((p) =>
           p.then(
