@@ -95,6 +95,7 @@ async function main(): Promise<void> {
       'lat-subs': { type: 'string', default: '100' },
       'lat-mode': { type: 'string', default: 'filtered' },
       'lat-control': { type: 'boolean', default: false },
+      'lat-warmup': { type: 'string', default: '5' },
       probe: { type: 'boolean', default: false },
       cork: { type: 'boolean', default: false },
       'doc-cache': { type: 'boolean', default: false },
@@ -291,12 +292,13 @@ async function main(): Promise<void> {
     const rate = Number(values['lat-rate']);
     const seconds = Number(values['lat-seconds']);
     const subs = Number(values['lat-subs']);
+    const warmupSecs = Number(values['lat-warmup']);
     const mode = values['lat-mode'] === 'shared' ? 'shared' : 'filtered';
     const customers = mode === 'filtered' ? subs : 97;
     console.log(`\n(2) produce → receive latency at ${rate} events/s for ${seconds} s, ${mode === 'filtered' ? `${subs} subscribers each filtering its own customerId (every event reaches one subscriber)` : `${subs} subscribers of one document (every event reaches all)`}`);
 
     /** Paced producer: every 5 ms, the events due so far in one send (acks=-1), each stamped with its send time in `note`. */
-    const paced = async (topic: string): Promise<{ sent: number; secs: number; maxInFlight: number }> => {
+    const paced = async (topic: string, seconds: number, prefix = 'l-'): Promise<{ sent: number; secs: number; maxInFlight: number }> => {
       const t0 = wall();
       let sent = 0;
       let maxInFlight = 0;
@@ -307,7 +309,7 @@ async function main(): Promise<void> {
           const stamp = String(wall());
           const messages = Array.from({ length: due }, (_, j) => {
             const i = sent + j;
-            return { key: `l-${i}`, value: JSON.stringify(event(`l-${i}`, i, customers, stamp)) };
+            return { key: `${prefix}${i}`, value: JSON.stringify(event(`${prefix}${i}`, i, customers, stamp)) };
           });
           sent += due;
           const s = producer.send({ topic, acks: -1, messages });
@@ -337,7 +339,9 @@ async function main(): Promise<void> {
       // In arrival order: a p50 that grows from the first to the last tenth means the side fell behind (capacity).
       const tenth = Math.max(1, Math.floor(lat.length / 10));
       const drift = `p50 first/last tenth ${fmt(summary(lat.slice(0, tenth)).p50, 0)}/${fmt(summary(lat.slice(-tenth)).p50, 0)} ms`;
-      extra = `${drift} ${extra}`;
+      // p99 of each tenth, in arrival order: tells a steady tail from a few stalls.
+      const tenths = Array.from({ length: 10 }, (_, i) => fmt(summary(lat.slice(i * tenth, i === 9 ? lat.length : (i + 1) * tenth)).p99, 0)).join('/');
+      extra = `${drift}; p99 by tenth ${tenths} ms ${extra}`;
       console.log(`    ${label.padEnd(34)} p50 ${fmt(s.p50, 1).padStart(6)} ms  p99 ${fmt(s.p99, 1).padStart(6)} ms  max ${fmt(lat.reduce((a, b) => (b > a ? b : a), 0), 0)} ms   received ${s.n}/${expected}  ${extra}  load ${load()}`);
       return s;
     };
@@ -353,8 +357,9 @@ async function main(): Promise<void> {
       await raw.wait((m) => m.type === 'joined', 60_000);
       await warmUp('lat', raw, 1);
       const idle = await idleCpu(raw.child.pid!);
+      await paced('lat', warmupSecs, 'w-r-'); // at the measured rate, not measured (JIT, heap sizing)
       const cpu0 = procCpuSeconds(raw.child.pid!)!;
-      const p = await paced('lat');
+      const p = await paced('lat', seconds);
       const cpu = procCpuSeconds(raw.child.pid!)! - cpu0;
       await sleep(2_000);
       const r = await raw.request({ type: 'collect' }, 'latencies');
@@ -374,9 +379,10 @@ async function main(): Promise<void> {
       await clients.wait((m) => m.type === 'connected', 60_000);
       await warmUp('lat', clients, mode === 'filtered' ? customers : 1);
       const idle = await idleCpu(srv.proc.child.pid!);
+      await paced('lat', warmupSecs, 'w-r-'); // at the measured rate, not measured (JIT, heap sizing)
       const cpu0 = procCpuSeconds(srv.proc.child.pid!)!;
       const ccpu0 = procCpuSeconds(clients.child.pid!)!;
-      const p = await paced('lat');
+      const p = await paced('lat', seconds);
       const cpu = procCpuSeconds(srv.proc.child.pid!)! - cpu0;
       const ccpu = procCpuSeconds(clients.child.pid!)! - ccpu0;
       await sleep(2_000);

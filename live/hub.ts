@@ -5,7 +5,7 @@
 // (from the tail's ring, or a private catch-up read), and joins the shared group once it is level with the tail.
 // Per event a group's payload comes from its compiled projection (live/project.ts, byte-identical to execute) when
 // the selection allows it; groups with a top-level `eq` are reached through a per-tail index (live/route.ts); a
-// connection's frames of one event-loop turn are corked into one writev.
+// connection's frames of one event-loop turn are written as one buffer (one syscall).
 // Invariant: per partition, a subscriber receives offsets in order, each at most once, with no gap but the filter's;
 // `_meta.cursor` of an event says exactly what the subscriber has had, so a resume repeats and loses nothing.
 
@@ -136,14 +136,39 @@ interface Conn {
   subs: number;
   cut: boolean;
   waiters: Array<() => void>;
-  sent: (err?: Error) => void;
-  /** Messages written while the socket is corked (this event-loop turn), judged queued or not when it is uncorked. */
-  batch: Written[] | null;
+  /** `n` messages counted in `pending` have been taken by the kernel. */
+  sent: (n: number) => void;
+  /** Messages of this event-loop turn not written yet (written together at its end, or before any other frame). */
+  batch: Batch | null;
 }
 
-/** One message handed to ws: counted in `pending` only while it waits in user space (the kernel did not take it). */
-interface Written {
-  queued: boolean;
+/** Bytes of a server-to-client (unmasked) frame header for a payload of `len` bytes (RFC 6455 §5.2). */
+function frameHeaderBytes(len: number): number {
+  return len < 126 ? 2 : len < 65536 ? 4 : 10;
+}
+
+/** Writes a final text frame of `msg` (`len` UTF-8 bytes) at `off`; returns the offset after it. */
+function writeTextFrame(buf: Buffer, off: number, msg: string, len: number): number {
+  buf[off++] = 0x81; // FIN, opcode 1 (text)
+  if (len < 126) {
+    buf[off++] = len;
+  } else if (len < 65536) {
+    buf[off++] = 126;
+    buf.writeUInt16BE(len, off);
+    off += 2;
+  } else {
+    buf[off++] = 127;
+    buf.writeUInt32BE(Math.floor(len / 2 ** 32), off);
+    buf.writeUInt32BE(len >>> 0, off + 4);
+    off += 8;
+  }
+  return off + buf.write(msg, off, len, 'utf8');
+}
+
+interface Batch {
+  msgs: string[];
+  /** UTF-8 length of each message. */
+  lens: number[];
   bytes: number;
 }
 
@@ -241,8 +266,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         cut: false,
         waiters: [],
         batch: null,
-        sent: () => {
-          conn.pending--;
+        sent: (n: number) => {
+          conn.pending -= n;
           if (conn.waiters.length && conn.pending <= settings.queue.maxEvents / 4) {
             const w = conn.waiters;
             conn.waiters = [];
@@ -252,6 +277,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       };
       c = conn;
       conns.set(socket, c);
+      flushBefore(conn);
       connCount++;
       socket.once('close', () => {
         connCount--;
@@ -263,39 +289,88 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     return c;
   }
 
-  // Frames for one connection written in one event-loop turn (one Kafka batch) go out in one writev: the first one
-  // corks the socket and a setImmediate uncorks every corked socket. One syscall per frame was the largest cost of a
-  // delivery. Only a socket whose earlier bytes the kernel has all taken is corked; others queue as they always did.
-  // A writev completes asynchronously even when the kernel takes every byte at once (ws' bufferedAmount counts the
-  // bytes until its callback), so what is still waiting is read from the handle: libuv's writeQueueSize.
-  const corked: Conn[] = [];
-  const MAX_CORKED = 256; // ws writes a frame as one or two buffers
-  const uncorkAll = () => {
-    const cs = corked.splice(0);
-    for (const c of cs) uncork(c);
+  // The frames for one connection of one event-loop turn (one Kafka batch) go out as one buffer in one write: the
+  // first one queues the connection and a setImmediate writes every queued connection's frames. One syscall per frame
+  // was the largest cost of a delivery, and ws' own send (two buffers per frame, cork, a callback each) the next. The
+  // frames are plain text frames (perMessageDeflate is off: server/gateway.ts); any other frame of the connection
+  // (graphql-ws' complete or error, a ping, a close) first writes what is waiting, so the order on the wire is the
+  // order of the sends. A write completes asynchronously even when the kernel takes every byte at once (ws'
+  // bufferedAmount counts the bytes until its callback), so what is still waiting is read from the handle: libuv's
+  // writeQueueSize; only the frames whose bytes the kernel did not take count as queued.
+  const waiting: Conn[] = [];
+  const MAX_BATCH_MSGS = 256;
+  const MAX_BATCH_BYTES = 1 << 20;
+  const flushAll = () => {
+    const cs = waiting.splice(0);
+    for (const c of cs) flush(c);
   };
-  type RawSocket = { cork(): void; uncork(): void; _handle?: { writeQueueSize?: number } | null };
-  const rawOf = (conn: Conn) => (conn.socket as unknown as { _socket?: RawSocket })._socket;
+  type RawSocket = { write(b: Buffer, cb: (err?: Error | null) => void): boolean; _handle?: { writeQueueSize?: number } | null };
+  type WsInternals = { _socket?: RawSocket; _sender?: { _state?: number; _queue?: unknown[] } };
   /** Bytes the kernel has not taken (libuv's queue); null when the socket does not tell. */
   const kernelBacklog = (raw: RawSocket | undefined): number | null => {
     const q = raw?._handle?.writeQueueSize;
     return typeof q === 'number' ? q : null;
   };
-  function uncork(conn: Conn): void {
-    const batch = conn.batch;
-    if (batch === null) return;
+  /** The raw socket when frames can be written to it directly: ws' sender has nothing of its own waiting. */
+  const directSocket = (conn: Conn): RawSocket | null => {
+    const ws = conn.socket as unknown as WsInternals;
+    const raw = ws._socket;
+    const sender = ws._sender;
+    if (!raw || typeof raw.write !== 'function' || !sender || sender._state !== 0 || (sender._queue?.length ?? 1) !== 0) return null;
+    return raw;
+  };
+  /** Before any frame ws itself writes (graphql-ws' messages, pings, the close frame), write the waiting ones. */
+  function flushBefore(conn: Conn): void {
+    const ws = conn.socket as unknown as Record<'send' | 'ping' | 'pong' | 'close', (...a: unknown[]) => unknown>;
+    for (const name of ['send', 'ping', 'pong', 'close'] as const) {
+      const orig = ws[name]!;
+      ws[name] = function (this: unknown, ...a: unknown[]) {
+        if (conn.batch !== null) flush(conn);
+        return orig.apply(this, a);
+      };
+    }
+  }
+
+  function flush(conn: Conn): void {
+    const b = conn.batch;
+    if (b === null) return;
     conn.batch = null;
-    const raw = rawOf(conn)!;
-    raw.uncork();
+    if (conn.cut || conn.socket.readyState !== 1) return; // closing: nothing more goes out
+    const raw = directSocket(conn);
+    if (raw === null) {
+      for (const m of b.msgs) sendOne(conn, m);
+      return;
+    }
+    const n = b.msgs.length;
+    const buf = Buffer.allocUnsafe(b.bytes + 10 * n);
+    let off = 0;
+    for (let i = 0; i < n; i++) off = writeTextFrame(buf, off, b.msgs[i]!, b.lens[i]!);
+    let queued = 0;
+    raw.write(off === buf.length ? buf : buf.subarray(0, off), () => {
+      if (queued) conn.sent(queued);
+    });
     // As if written one by one: the messages whose bytes the kernel did not take (the last ones) are queued.
     const backlog = kernelBacklog(raw) ?? conn.socket.bufferedAmount;
-    let waiting = backlog;
-    for (let i = batch.length - 1; i >= 0 && waiting > 0; i--) {
-      batch[i]!.queued = true;
-      conn.pending++;
-      waiting -= batch[i]!.bytes;
+    let left = backlog;
+    for (let i = n - 1; i >= 0 && left > 0; i--) {
+      queued++;
+      left -= b.lens[i]! + frameHeaderBytes(b.lens[i]!);
     }
+    conn.pending += queued;
     if (conn.pending > settings.queue.maxEvents || backlog > settings.queue.maxBytes) cutOff(conn);
+  }
+
+  /** ws' own send, one message: counted as queued while ws says bytes wait. */
+  function sendOne(conn: Conn, msg: string): void {
+    let queued = false;
+    conn.socket.send(msg, () => {
+      if (queued) conn.sent(1);
+    });
+    if (conn.socket.bufferedAmount > 0) {
+      queued = true;
+      conn.pending++;
+    }
+    if (conn.pending > settings.queue.maxEvents || conn.socket.bufferedAmount > settings.queue.maxBytes) cutOff(conn);
   }
 
   function write(conn: Conn, msg: string): void {
@@ -304,31 +379,18 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     // callback runs only after the current synchronous burst even when the kernel took the bytes at once, so counting
     // every send until its callback closed fast subscribers (4008) on any Kafka batch of more than maxEvents events
     // (tests/live/fanout.test.ts: "a burst larger than the queue").
-    if (conn.batch === null) {
-      const raw = rawOf(conn);
-      if (raw && typeof raw.cork === 'function' && (conn.socket.bufferedAmount === 0 || kernelBacklog(raw) === 0)) {
-        raw.cork();
-        conn.batch = [];
-        corked.push(conn);
-        if (corked.length === 1) setImmediate(uncorkAll);
-      }
+    let b = conn.batch;
+    if (b === null) {
+      b = conn.batch = { msgs: [], lens: [], bytes: 0 };
+      waiting.push(conn);
+      if (waiting.length === 1) setImmediate(flushAll);
     }
-    const w: Written = { queued: false, bytes: Buffer.byteLength(msg) + 10 };
-    conn.socket.send(msg, () => {
-      if (w.queued) conn.sent();
-    });
-    if (conn.batch !== null) {
-      conn.batch.push(w);
-      // At most MAX_CORKED frames per writev: libuv writes at most IOV_MAX (1,024) buffers per call and queues the
-      // rest, which would read as bytes the kernel refused. Past the queue limit, judge at once (as unbatched).
-      if (conn.batch.length >= MAX_CORKED || conn.pending + conn.batch.length > settings.queue.maxEvents) uncork(conn);
-      return;
-    }
-    if (conn.socket.bufferedAmount > 0) {
-      w.queued = true;
-      conn.pending++;
-    }
-    if (conn.pending > settings.queue.maxEvents || conn.socket.bufferedAmount > settings.queue.maxBytes) cutOff(conn);
+    const len = Buffer.byteLength(msg);
+    b.msgs.push(msg);
+    b.lens.push(len);
+    b.bytes += len;
+    // Past the queue limit, judge at once (as unbatched); big batches go out as they fill.
+    if (b.msgs.length >= MAX_BATCH_MSGS || b.bytes >= MAX_BATCH_BYTES || conn.pending + b.msgs.length > settings.queue.maxEvents) flush(conn);
   }
 
   function cutOff(conn: Conn): void {

@@ -2,7 +2,7 @@
 // Thin: reads the selection for projection pushdown, hands arguments to lake/, batches relations with DataLoader.
 
 import DataLoader from 'dataloader';
-import type { GraphQLResolveInfo } from 'graphql';
+import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, Info, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { Catalog, Dataset, RelationDef } from '../config';
 import { GatewayError } from '../errors';
@@ -20,6 +20,15 @@ export function selectionFor(ds: Dataset, fields: Map<string, unknown>): Selecti
   for (const name of fields.keys()) if (ds.fieldMap.has(name)) cols.add(name);
   for (const rel of ds.relations) if (fields.has(rel.name)) for (const [local] of rel.on) cols.add(local);
   return { fields: [...cols], meta: fields.has('_meta') };
+}
+
+/** Root fields whose resolver the schema builder installs as is, past type-graphql's (schema/build.ts). */
+const DIRECT = Symbol('lakegate direct resolvers');
+type DirectResolvers = Record<string, GraphQLFieldResolver<unknown, GatewayContext>>;
+
+/** The resolvers a resolver class asks to have installed directly on the schema's root fields, by field name. */
+export function directResolversOf(cls: Function): DirectResolvers {
+  return (cls as unknown as { [DIRECT]?: DirectResolvers })[DIRECT] ?? {};
 }
 
 function define(cls: { prototype: object }, name: string, fn: Method): PropertyDescriptor {
@@ -111,17 +120,26 @@ export function createDatasetResolver(ds: Dataset, types: DatasetTypes, typesOf:
     if (!ctx.publisher) throw new GatewayError('BROKER_UNAVAILABLE', 'this process does not publish to Kafka');
     return ctx.publisher;
   };
-  const plain = (o: object) => ({ ...(o as Record<string, unknown>) });
-  const pub = define(R, 'publish', (async (input: object, key: string | null | undefined, ctx: GatewayContext) => {
-    const [r] = await publisher(ctx).publish(ds, [plain(input)], [key === null ? undefined : key]);
+  const publishOne = async (input: Record<string, unknown>, key: string | null | undefined, ctx: GatewayContext) => {
+    const [r] = await publisher(ctx).publish(ds, [input], [key === null ? undefined : key]);
     return r;
-  }) as Method);
+  };
+  const publishMany = (inputs: Record<string, unknown>[], ctx: GatewayContext) => publisher(ctx).publish(ds, inputs);
+  // The publish fields are declared through type-graphql (schema shape, descriptions) but resolved directly: its
+  // argument pipeline turns every input into a class instance (metadata lookups per field, ~5 µs an event in a batch)
+  // that would only be copied back into a plain object; graphql-js has already coerced them to plain objects.
+  (R as unknown as { [DIRECT]: DirectResolvers })[DIRECT] = {
+    [`publish${t}`]: (_src, args, ctx) => publishOne(args['input'] as Record<string, unknown>, args['key'] as string | null | undefined, ctx),
+    [`publish${t}Batch`]: (_src, args, ctx) => publishMany(args['inputs'] as Record<string, unknown>[], ctx),
+  };
+  const plain = (o: object) => ({ ...(o as Record<string, unknown>) });
+  const pub = define(R, 'publish', ((input: object, key: string | null | undefined, ctx: GatewayContext) => publishOne(plain(input), key, ctx)) as Method);
   Arg('input', () => types.Input)(proto, 'publish', 0);
   Arg('key', () => String, { nullable: true, description: ds.key ? `Kafka message key (default: the ${ds.key} field)` : 'Kafka message key (default: none)' })(proto, 'publish', 1);
   Ctx()(proto, 'publish', 2);
   Mutation(() => shared().PublishResult, { name: `publish${t}`, description: `Publish one ${t} event to Kafka topic "${ds.topic}"; returns once the broker acknowledged it (acks=all)` })(proto, 'publish', pub);
 
-  const batch = define(R, 'publishBatch', (async (inputs: object[], ctx: GatewayContext) => publisher(ctx).publish(ds, inputs.map(plain))) as Method);
+  const batch = define(R, 'publishBatch', ((inputs: object[], ctx: GatewayContext) => publishMany(inputs.map(plain), ctx)) as Method);
   Arg('inputs', () => [types.Input])(proto, 'publishBatch', 0);
   Ctx()(proto, 'publishBatch', 1);
   Mutation(() => [shared().PublishResult], { name: `publish${t}Batch`, description: `Publish ${t} events in one request (keys from ${ds.key ?? 'nowhere: no key'}); results in input order, after the broker's ack` })(proto, 'publishBatch', batch);

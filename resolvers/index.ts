@@ -1,3 +1,3 @@
-export { createDatasetResolver, createDatasetsResolver, selectionFor } from './dataset.resolver';
+export { createDatasetResolver, createDatasetsResolver, directResolversOf, selectionFor } from './dataset.resolver';
 export { createContext } from './context';
 export type { GatewayContext } from './context';

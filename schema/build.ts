@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import { type GraphQLSchema, printSchema } from "graphql";
 import { buildSchema } from 'type-graphql';
 import type { Catalog } from '../config';
-import { createDatasetResolver, createDatasetsResolver } from '../resolvers';
+import { createDatasetResolver, createDatasetsResolver, directResolversOf } from '../resolvers';
 import { type DatasetTypes, datasetTypes } from './types';
 
 export async function buildGatewaySchema(catalog: Catalog): Promise<GraphQLSchema> {
@@ -28,6 +28,16 @@ export async function buildGatewaySchema(catalog: Catalog): Promise<GraphQLSchem
   // which would make each per-event execution a promise (~3x slower, and fan-out would have to wait for it); the
   // identity keeps executions synchronous unless the selection needs the lake (relations).
   for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {})) field.resolve = (source: unknown) => source;
+  // Root mutation fields some resolvers resolve themselves, without type-graphql's argument pipeline (the publish
+  // mutations: resolvers/dataset.resolver.ts).
+  const mutations = schema.getMutationType()?.getFields() ?? {};
+  for (const R of resolvers) {
+    for (const [name, resolve] of Object.entries(directResolversOf(R))) {
+      const field = mutations[name];
+      if (!field) throw new Error(`internal: no mutation ${name} to resolve directly`);
+      field.resolve = resolve as typeof field.resolve;
+    }
+  }
   return schema;
 }
 

@@ -92,6 +92,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     server: httpServer,
     path: GRAPHQL_PATH,
     maxPayload: MAX_PAYLOAD_BYTES,
+    // No compression: the live hub writes plain text frames of its events itself (live/hub.ts).
+    perMessageDeflate: false,
     // Browsers send Origin; a page from another site must not open a socket with the user's network position.
     verifyClient: (info: { origin: string; req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
       const ok = originAllowed(info.origin, info.req.headers.host, subs.allowedOrigins);

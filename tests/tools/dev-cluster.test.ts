@@ -17,8 +17,8 @@ const PRODUCE = 0; // Kafka ApiKey of Produce requests
 const NOT_LEADER_FOR_PARTITION = 6;
 const SYNC_GROUP = 14; // Kafka ApiKey of SyncGroup requests
 const binary = path.join(repoRoot, 'tools', 'bin', 'dev-cluster');
-/** What build.sh builds: librdkafka 2.12.0's mock with lakegate's SyncGroup patch (tools/dev-cluster/). */
-const MOCK = /^librdkafka 2\.12\.0; mock with librdkafka-mock-syncgroup\.patch$/;
+/** What build.sh builds: librdkafka 2.12.0's mock with lakegate's two patches, SyncGroup and fetch wake (tools/dev-cluster/). */
+const MOCK = /^librdkafka 2\.12\.0; mock with librdkafka-mock-syncgroup\.patch, librdkafka-mock-fetch-wake\.patch$/;
 
 /** `"partition offset"` → value: what produce acks promised and what a reader must find. */
 type Log = Map<string, string>;
@@ -177,7 +177,7 @@ test('wrapper: ERR replies and bad arguments reject, stop is idempotent, a missi
   await assert.rejects(startDevCluster({ binary: path.join(repoRoot, 'tools', 'bin', 'no-such-binary') }), /cannot run .*build\.sh/);
 });
 
-test('the binary names its mock: librdkafka 2.12.0 with the SyncGroup patch (--version and the version command)', async (t) => {
+test('the binary names its mock: librdkafka 2.12.0 with the SyncGroup and fetch-wake patches (--version and the version command)', async (t) => {
   const { stdout } = await run(binary, ['--version']);
   assert.match(stdout.trim(), MOCK);
   const { dc } = await cluster(t, 1, 1);
@@ -185,6 +185,15 @@ test('the binary names its mock: librdkafka 2.12.0 with the SyncGroup patch (--v
   t.diagnostic(reply);
   assert.match(reply.replace(/^OK version /, ''), MOCK);
 });
+
+/** Polls `ok` every 50 ms; fails the test after `ms`. */
+async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 /** kafkajs sockets that hold every SyncGroup request back `ms` before sending it (one write is one request). */
 function lateSyncGroup(ms: number, held: { count: number }): ISocketFactory {
@@ -232,13 +241,6 @@ test('consumer group: a follower whose SyncGroup comes after the leader\'s still
     });
     return m;
   };
-  const until = async (what: string, ok: () => boolean, ms = 30_000) => {
-    const deadline = Date.now() + ms;
-    while (!ok()) {
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
   const a = await member('a');
   await until('the first member\'s assignment', () => a.assignment?.length === 4);
   assert.equal(a.leader, true);
@@ -251,4 +253,72 @@ test('consumer group: a follower whose SyncGroup comes after the leader\'s still
   assert.equal(b.leader, false);
   assert.deepEqual([...a.assignment!, ...b.assignment!].sort(), [0, 1, 2, 3]);
   await Promise.all(consumers.map((c) => c.disconnect()));
+});
+
+test('a caught-up consumer gets each new record as soon as it is produced, not at the end of its fetch MaxWait (as from Kafka)', { timeout: 30_000 }, async (t) => {
+  // librdkafka's unpatched mock answers a Fetch that finds no data only after the request's whole MaxWait, even when a
+  // producer appends meanwhile: a consumer idle for IDLE_MS in a MAX_WAIT_MS fetch got each record ~MAX_WAIT_MS - IDLE_MS
+  // (~2 s) late. tools/dev-cluster/librdkafka-mock-fetch-wake.patch answers the held Fetch on append, as a broker does.
+  const MAX_WAIT_MS = 3_000;
+  const IDLE_MS = 1_000; // before each produce: long enough for the consumer to be parked in a fetch again
+  const ROUNDS = 5;
+  const LATE_MS = 1_000; // well below MAX_WAIT_MS - IDLE_MS, the delay without the patch
+  // The consumer leaves before the cluster stops (t.after hooks run in registration order, so this one comes first).
+  let consumer: Consumer | undefined;
+  t.after(() => consumer?.disconnect());
+  const { dc, topic } = await cluster(t, 3, 2);
+  // Partition leaders on two brokers: each round's append must wake the fetch parked on its own partition's leader.
+  await dc.setLeader(topic, 0, 1);
+  await dc.setLeader(topic, 1, 2);
+  const p = await producer(t, dc, { retries: 3 });
+  const kafka = new Kafka({ brokers: dc.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, requestTimeout: 5_000 });
+  consumer = kafka.consumer({
+    groupId: `g-${randomUUID().slice(0, 8)}`,
+    maxWaitTimeInMs: MAX_WAIT_MS,
+    minBytes: 1,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+  });
+  let joined = false;
+  let crash: string | null = null;
+  const consumed: string[] = []; // "partition value", in arrival order
+  const arrivedAt = new Map<string, number>(); // value → when eachMessage saw it
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    crash = `${(e.payload.error as { type?: string }).type ?? e.payload.error.message} (restart: ${e.payload.restart})`;
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true }); // the topic is empty: nothing to catch up on
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const value = String(message.value);
+      arrivedAt.set(value, Date.now());
+      consumed.push(`${partition} ${value}`);
+    },
+  });
+  await until('the consumer to join its group', () => joined || crash !== null);
+  assert.equal(crash, null, 'the consumer crashed');
+
+  const produced: string[] = [];
+  const delays: number[] = []; // produce ack → eachMessage, ms
+  for (let round = 0; round < ROUNDS; round++) {
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const partition = round % 2;
+    const value = `fetch-wake-${round}-${randomUUID().slice(0, 8)}`;
+    produced.push(`${partition} ${value}`);
+    await p.send({ topic, messages: [{ partition, value }] });
+    const ackedAt = Date.now();
+    await until(`round ${round}'s message`, () => arrivedAt.has(value) || crash !== null, 10_000);
+    assert.equal(crash, null, 'the consumer crashed');
+    // The fetch answer can even beat the produce ack to this process: a delay ≤ 0 is on time too.
+    delays.push(arrivedAt.get(value)! - ackedAt);
+  }
+  t.diagnostic(`produce ack → eachMessage delays (ms): ${delays.join(', ')}`);
+  assert.deepEqual(consumed, produced, 'the consumer got exactly the produced records, in order');
+  assert.ok(
+    delays.every((d) => d < LATE_MS),
+    `records reached the consumer late (ms after the produce ack: ${delays.join(', ')}; fetch MaxWait ${MAX_WAIT_MS} ms, idle ${IDLE_MS} ms before each produce)`,
+  );
 });

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds tools/bin/dev-cluster from dev-cluster.c, linked statically against librdkafka 2.12.0's C library with
-# lakegate's fix to its mock consumer group (librdkafka-mock-syncgroup.patch: a follower whose SyncGroup comes after
-# the leader's gets its assignment, as from a Kafka broker, instead of INVALID_REQUEST). The source is the copy that
+# lakegate's two fixes to its mock broker, each making it answer as a Kafka broker does: librdkafka-mock-syncgroup.patch
+# (a follower whose SyncGroup comes after the leader's gets its assignment instead of INVALID_REQUEST) and
+# librdkafka-mock-fetch-wake.patch (a Fetch waiting for data is answered when a producer appends, not only at the end
+# of its MaxWait, so a caught-up consumer sees new records at once instead of up to MaxWait late). The source is the copy that
 # the npm package node-rdkafka bundles (fetched with `npm pack`, checked against a pinned SHA-256): the npm registry is
 # reachable wherever lakegate is set up, and Debian's librdkafka (2.0.2) has the unpatched mock.
 #
@@ -13,7 +15,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 src="$here/dev-cluster.c"
-patch_file="$here/librdkafka-mock-syncgroup.patch"
+# Applied in this order; each is a fix that makes the mock answer as a Kafka broker does.
+patch_files=("$here/librdkafka-mock-syncgroup.patch" "$here/librdkafka-mock-fetch-wake.patch")
 bin_dir="$(cd "$here/.." && pwd)/bin"
 bin="$bin_dir/dev-cluster"
 cache="$here/.build"
@@ -25,14 +28,14 @@ RDK_VERSION="2.12.0"
 # Only what the mock needs: no TLS, SASL, compression libraries, HTTP client or syslog (builtin lz4 and regex).
 RDK_CONFIGURE=(--no-download --disable-ssl --disable-gssapi --disable-zstd --disable-zlib --disable-curl
   --disable-lz4-ext --disable-regex-ext --disable-syslog)
-MOCK_NAME="librdkafka-mock-syncgroup.patch"
+MOCK_NAME="librdkafka-mock-syncgroup.patch, librdkafka-mock-fetch-wake.patch"
 CFLAGS_BIN=(-O2 -Wall)
 LIBS_BIN=(-lpthread -lm -ldl -lrt)
 
 log() { printf 'dev-cluster build: %s\n' "$*" >&2; }
 hash_of() { sha256sum | cut -c1-16; }
 
-lib_key=$(printf '%s\n' "$RDK_NPM_PACKAGE" "$RDK_NPM_SHA256" "${RDK_CONFIGURE[*]}" "$(sha256sum <"$patch_file")" | hash_of)
+lib_key=$(printf '%s\n' "$RDK_NPM_PACKAGE" "$RDK_NPM_SHA256" "${RDK_CONFIGURE[*]}" "$(cat "${patch_files[@]}" | sha256sum)" | hash_of)
 lib_dir="$cache/librdkafka-$RDK_VERSION-$lib_key"
 bin_key=$(printf '%s\n' "$lib_key" "$(sha256sum <"$src")" "${CFLAGS_BIN[*]}" "${LIBS_BIN[*]}" "$MOCK_NAME" | hash_of)
 
@@ -79,7 +82,9 @@ if [[ ! -f "$lib_dir/done" ]]; then
     log "$RDK_NPM_PACKAGE bundles librdkafka 0x$version, expected $RDK_VERSION (0x020c00ff)"
     exit 1
   fi
-  (cd "$work/src" && patch -p1 --forward --quiet <"$patch_file")
+  for patch_file in "${patch_files[@]}"; do
+    (cd "$work/src" && patch -p1 --forward --quiet <"$patch_file")
+  done
   log "building librdkafka $RDK_VERSION (C library only, static; about a minute or two)"
   if ! (cd "$work/src" && ./configure "${RDK_CONFIGURE[@]}" >"$work/configure.log" 2>&1); then
     tail -n 40 "$work/configure.log" >&2
