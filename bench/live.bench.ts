@@ -16,17 +16,17 @@
 //        [--window 200] [--impls baseline,lakegate] [--lat-rate 10000] [--lat-seconds 15] [--lat-subs 100]
 //        [--lat-mode filtered|shared] [--lat-control] [--batch 500,1000] [--pub-seconds 8] [--pub-concurrency 1]
 //        [--rss-conns 100] [--rss-per-conn 100] [--rss-modes same,distinct] [--rss-impls lakegate] [--partitions 4]
-//        [--cpu-prof DIR] [--probe] [--cork] [--doc-cache] [--cost-lists] [--node-env-production]
+//        [--cpu-prof DIR] [--probe] [--node-env-production]
 //
-// --probe runs lakegate as startGateway in a bench child that prints per-second stamp→ws-send delays and, on demand,
-// post-GC memory (LIVE_BENCH_HEAP_DIR=DIR: a heap snapshot). --cork, --doc-cache and --cost-lists add PROTOTYPES of
-// proposed fixes to that child (monkey-patched from outside; the product code is unchanged) to size their effect.
+// --probe runs lakegate as startGateway in a bench child that prints per-second stamp→socket-write delays and, on
+// demand, post-GC memory (LIVE_BENCH_HEAP_DIR=DIR: a heap snapshot).
 //
 // Internal roles: --role baseline-server | clients | raw-consumer | lakegate-probe (children, driven over IPC/stdout).
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -97,9 +97,6 @@ async function main(): Promise<void> {
       'lat-control': { type: 'boolean', default: false },
       'lat-warmup': { type: 'string', default: '5' },
       probe: { type: 'boolean', default: false },
-      cork: { type: 'boolean', default: false },
-      'doc-cache': { type: 'boolean', default: false },
-      'cost-lists': { type: 'boolean', default: false },
       'node-env-production': { type: 'boolean', default: false },
       config: { type: 'string' },
       // (3)
@@ -118,7 +115,7 @@ async function main(): Promise<void> {
   });
   if (values.role === 'baseline-server') return baselineServerRole(values.brokers!.split(','), values.topic!);
   if (values.role === 'clients') return clientsRole();
-  if (values.role === 'lakegate-probe') return lakegateProbeRole(values.config!, values.cork!, values['doc-cache']!, values['cost-lists']!);
+  if (values.role === 'lakegate-probe') return lakegateProbeRole(values.config!);
   if (values.role === 'raw-consumer') return rawConsumerRole();
   if (values.role) throw new Error(`unknown --role ${values.role}`);
 
@@ -159,16 +156,13 @@ async function main(): Promise<void> {
     return file;
   };
 
-  const probe = values.probe! || values.cork! || values['doc-cache']! || values['cost-lists']!;
-  if (values['cost-lists']) console.log('NOTE --cost-lists: lakegate runs with a PROTOTYPE of a proposed fix (query cost computed with every list variable cut to its first element), not as shipped');
+  const probe = values.probe!;
   if (values['node-env-production']) console.log('NOTE --node-env-production: the lakegate server runs with NODE_ENV=production (graphql-js skips its development checks; introspection is off)');
-  if (values.cork) console.log('NOTE --cork: lakegate runs with a PROTOTYPE of a proposed fix (ws writes coalesced per connection per event-loop turn), not as shipped');
-  if (values['doc-cache']) console.log('NOTE --doc-cache: lakegate runs with a PROTOTYPE of a proposed fix (one location-free DocumentNode per query text), not as shipped');
   const startServer = async (impl: 'lakegate' | 'baseline', topic: string, profName?: string): Promise<{ url: string; wsUrl: string; proc: WatchedChild }> => {
     const prof = profName ? profArgs(profName) : [];
     if (impl === 'lakegate') {
       const cfg = writeConfig(`${topic}-${Date.now()}`, topic);
-      const args = probe ? ['--expose-gc', __filename, '--role', 'lakegate-probe', '--config', cfg, ...(values.cork ? ['--cork'] : []), ...(values['doc-cache'] ? ['--doc-cache'] : []), ...(values['cost-lists'] ? ['--cost-lists'] : [])] : [cli, 'serve', '--config', cfg, '--port', '0'];
+      const args = probe ? ['--expose-gc', __filename, '--role', 'lakegate-probe', '--config', cfg] : [cli, 'serve', '--config', cfg, '--port', '0'];
       const proc = spawnWatched(process.execPath, [...prof, ...args], { LAKEGATE_LOG_LEVEL: 'warn', ...(values['node-env-production'] ? { NODE_ENV: 'production' } : {}) });
       const line = await proc.waitForLine(/GraphiQL at (http:\/\/\S+)/, 60_000);
       const url = /GraphiQL at (http:\/\/\S+)/.exec(line)![1]!;
@@ -846,71 +840,39 @@ async function baselineServerRole(brokers: string[], topic: string): Promise<voi
 }
 
 /**
- * --role lakegate-probe (with --lat-probe): the same gateway (startGateway, as `serve` runs it) with a probe on
- * ws sends: every second it prints the stamp → socket.send delay of the events sent in that second (parsed from the
- * `note` field of each frame) and how many bytes wait in the sockets' buffers. Tells the gateway's own delay from the
- * transport's and the client's.
+ * --role lakegate-probe (with --probe): the same gateway (startGateway, as `serve` runs it) with a probe on socket
+ * writes: every second it prints the stamp → socket write delay of the events written in that second (parsed from the
+ * `note` field of each frame; the live hub writes frames to the socket itself, not through ws' send) and how many
+ * bytes wait in the sockets' buffers. Tells the gateway's own delay from the transport's and the client's.
  */
-async function lakegateProbeRole(configFile: string, cork: boolean, docCache: boolean, costLists: boolean): Promise<void> {
-  if (costLists) {
-    // --cost-lists: the cost (one point per selected field; list sizes never multiply it) does not depend on how
-    // long a list variable is, but graphql-query-complexity coerces all of it; give it the first element only.
-    const limits = require('../server/limits') as { costError: (...a: unknown[]) => unknown };
-    const orig = limits.costError;
-    const shrink = (v: unknown): unknown => (Array.isArray(v) ? v.slice(0, 1).map(shrink) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shrink(x)])) : v);
-    limits.costError = (schema: unknown, document: unknown, variables: unknown, ...rest: unknown[]) => orig(schema, document, variables === undefined ? undefined : shrink(variables), ...rest);
-  }
-  if (docCache) {
-    // --doc-cache: graphql's parse (reached through getters from every `import { parse } from 'graphql'`) answers
-    // one shared, location-free document per query text, as a parse cache in server/gateway.ts onSubscribe would.
-    const parser = require('graphql/language/parser') as { parse: (src: unknown, opts?: object) => unknown };
-    const orig = parser.parse;
-    const cache = new Map<string, unknown>();
-    parser.parse = (src: unknown, opts?: object) => {
-      if (typeof src !== 'string') return orig(src, opts);
-      let d = cache.get(src);
-      if (!d) cache.set(src, (d = orig(src, { ...opts, noLocation: true })));
-      return d;
-    };
-  }
+async function lakegateProbeRole(configFile: string): Promise<void> {
   const { startGateway, createLogger } = require('../server') as typeof import('../server');
-  const proto = WebSocket.prototype as unknown as { send: (data: unknown, ...rest: unknown[]) => void };
-  const orig = proto.send;
+  const proto = net.Socket.prototype as unknown as { write: (data: unknown, ...rest: unknown[]) => boolean };
+  const orig = proto.write;
   let lat: number[] = [];
   let maxBuffered = 0;
-  // --cork: the proposed fix, prototyped from outside: the first frame for a socket in an event-loop turn corks the
-  // socket, and one setImmediate uncorks them all, so every frame of one Kafka batch goes out in one writev.
-  const corked = new Set<{ cork(): void; uncork(): void }>();
-  const flush = () => {
-    for (const c of corked) c.uncork();
-    corked.clear();
-  };
-  proto.send = function (this: WebSocket, data: unknown, ...rest: unknown[]) {
-    if (cork) {
-      const sock = (this as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-      if (sock && !corked.has(sock)) {
-        sock.cork();
-        corked.add(sock);
-        if (corked.size === 1) setImmediate(flush);
-      }
+  const note = /"note":"([\d.]+)"/g;
+  proto.write = function (this: net.Socket, data: unknown, ...rest: unknown[]) {
+    const text = typeof data === 'string' ? data : Buffer.isBuffer(data) ? data.toString('latin1') : '';
+    if (text.includes('"note":"')) {
+      const now = wall();
+      for (const m of text.matchAll(note)) lat.push(now - Number(m[1]));
     }
-    if (typeof data === 'string') {
-      const m = /"note":"([\d.]+)"/.exec(data);
-      if (m) lat.push(wall() - Number(m[1]));
-    }
-    orig.call(this, data, ...rest);
-    if (this.bufferedAmount > maxBuffered) maxBuffered = this.bufferedAmount;
+    const r = orig.call(this, data, ...rest);
+    if (this.writableLength > maxBuffered) maxBuffered = this.writableLength;
+    return r;
   };
   const catalog = loadConfig(configFile, { env: {} });
   const gw = await startGateway({ catalog, logger: createLogger('warn'), port: 0, host: '127.0.0.1' });
   let last = wall();
   setInterval(() => {
-    if (lat.length === 0) return;
-    const s = summary(lat);
+    // How late this tick is (an event loop blocked that long); measured every tick, printed with the sends.
     const now = wall();
     const lag = Math.round(now - last - 1000);
     last = now;
-    process.stdout.write(`probe: ${s.n} sends  stamp→send p50 ${fmt(s.p50)} ms p99 ${fmt(s.p99)} ms  max bufferedAmount ${maxBuffered} B  timer lag ${lag} ms  ${JSON.stringify(gw.live.stats())}\n`);
+    if (lat.length === 0) return;
+    const s = summary(lat);
+    process.stdout.write(`probe: ${s.n} events written  stamp→write p50 ${fmt(s.p50)} ms p99 ${fmt(s.p99)} ms  max bufferedAmount ${maxBuffered} B  timer lag ${lag} ms  ${JSON.stringify(gw.live.stats())}\n`);
     lat = [];
     maxBuffered = 0;
   }, 1000);

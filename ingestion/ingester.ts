@@ -465,6 +465,12 @@ export function createIngester(opts: IngesterOptions): Ingester {
       if (st.seg && st.gen === myGen) writer.skip(st.seg, st.next! - 1n);
       await heartbeat();
       await relieve();
+    } catch (e) {
+      // st.next may already be past rows that never reached the segment (a chunk not appended, a record that threw):
+      // kafkajs retries the batch in place, and those offsets would be skipped, the segment's range covering them.
+      // Forget the partition's state instead: the retry re-reads where the lake ends (as after a failed commit).
+      if (st.gen === myGen) reset(st);
+      throw e;
     } finally {
       st.busy = false;
     }

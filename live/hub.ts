@@ -701,7 +701,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         const o = BigInt(meta.offset);
         if (o < (had.get(k) ?? 0n)) continue; // already had (a retried read)
         had.set(k, o + 1n);
-        const m2 = { ...meta, cursor: cursorNow() };
+        const m2 = { ...meta, cursor: spec.needsCursor ? cursorNow() : '' };
         seq.push(() => produce(spec, schema, r, m2), null);
       }
       await drained(m.conn);
@@ -722,7 +722,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       setNext(ev.partition, ev.offset + 1n);
       if (ev.row === null || !spec.predicate(ev.row)) return;
       if (sinceMs !== undefined && ev.timestampMs < sinceMs) return;
-      const meta = metaOf(ev, cursorNow());
+      const meta = metaOf(ev, spec.needsCursor ? cursorNow() : '');
       seq.push(() => produce(spec, schema, ev.row!, meta), null);
     };
     const levelWithTail = (p: number) => {

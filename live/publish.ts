@@ -56,10 +56,13 @@ export function createPublisher(kafka: KafkaClient, logger: Logger): Publisher {
         return { key, value };
       });
       // Connecting is bounded (nothing is sent yet, so giving up is clean); kafkajs alone would retry ~30 s.
+      let timer: NodeJS.Timeout | undefined;
       const p = await Promise.race([
         getProducer(),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new GatewayError('BROKER_UNAVAILABLE', 'no Kafka broker answered within 5 s; nothing was published')), 5_000).unref()),
-      ]);
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new GatewayError('BROKER_UNAVAILABLE', 'no Kafka broker answered within 5 s; nothing was published')), 5_000).unref();
+        }),
+      ]).finally(() => clearTimeout(timer));
       const placed = await p.sendEach(ds.topic, messages);
       logger.debug({ dataset: ds.name, events: placed.length }, 'published');
       return placed.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset.toString(), timestamp: new Date(Number(r.timestamp)).toISOString() }));

@@ -47,6 +47,8 @@ interface TailImpl extends Tail {
   users: number;
   stop(): Promise<void>;
   linger: NodeJS.Timeout | null;
+  /** Failed or stopped: no longer in the manager's maps (a newer tail of the dataset may be). */
+  readonly dead: boolean;
 }
 
 export interface TailManager {
@@ -118,6 +120,9 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
       seq: 0,
       users: 0,
       linger: null,
+      get dead() {
+        return dead;
+      },
       cursor() {
         return (cursorMemo ??= opts.encodeCursor(ds.topic, next));
       },
@@ -198,7 +203,8 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
     release(tail) {
       const t = tail as TailImpl;
       t.users = Math.max(0, t.users - 1);
-      if (t.users > 0 || t.linger) return;
+      // A failed tail left the maps already: its linger must not remove a newer tail of the dataset from them.
+      if (t.users > 0 || t.linger || t.dead) return;
       const close = () => {
         t.linger = null;
         if (t.users > 0) return;

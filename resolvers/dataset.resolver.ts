@@ -132,14 +132,14 @@ export function createDatasetResolver(ds: Dataset, types: DatasetTypes, typesOf:
     [`publish${t}`]: (_src, args, ctx) => publishOne(args['input'] as Record<string, unknown>, args['key'] as string | null | undefined, ctx),
     [`publish${t}Batch`]: (_src, args, ctx) => publishMany(args['inputs'] as Record<string, unknown>[], ctx),
   };
-  const plain = (o: object) => ({ ...(o as Record<string, unknown>) });
-  const pub = define(R, 'publish', ((input: object, key: string | null | undefined, ctx: GatewayContext) => publishOne(plain(input), key, ctx)) as Method);
+  // The type-graphql bodies only declare the fields (schema/build.ts installs the direct resolvers above).
+  const pub = define(R, 'publish', publishOne as Method);
   Arg('input', () => types.Input)(proto, 'publish', 0);
   Arg('key', () => String, { nullable: true, description: ds.key ? `Kafka message key (default: the ${ds.key} field)` : 'Kafka message key (default: none)' })(proto, 'publish', 1);
   Ctx()(proto, 'publish', 2);
   Mutation(() => shared().PublishResult, { name: `publish${t}`, description: `Publish one ${t} event to Kafka topic "${ds.topic}"; returns once the broker acknowledged it (acks=all)` })(proto, 'publish', pub);
 
-  const batch = define(R, 'publishBatch', ((inputs: object[], ctx: GatewayContext) => publishMany(inputs.map(plain), ctx)) as Method);
+  const batch = define(R, 'publishBatch', publishMany as Method);
   Arg('inputs', () => [types.Input])(proto, 'publishBatch', 0);
   Ctx()(proto, 'publishBatch', 1);
   Mutation(() => [shared().PublishResult], { name: `publish${t}Batch`, description: `Publish ${t} events in one request (keys from ${ds.key ?? 'nowhere: no key'}); results in input order, after the broker's ack` })(proto, 'publishBatch', batch);

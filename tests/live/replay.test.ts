@@ -35,7 +35,7 @@ async function produce(prod: TrackedProducer, from: number, n: number, opts: { b
 const expectedOf = (prod: TrackedProducer) => new Set([...prod.produced.keys()].map((k) => `orders/${k}`));
 
 /** Exactly `want`, each once, in offset order per partition, with the ids the producer sent. */
-function assertExactly(got: any[], want: Set<string>, what: string, prod?: TrackedProducer, history?: Map<string, string>) {
+function assertExactly(got: any[], want: Set<string>, what: string, prod: TrackedProducer, history?: Map<string, string>) {
   const keys = got.map(keyOf);
   const d = diffSets(keys, want);
   assert.equal(new Set(keys).size, keys.length, `${what}: duplicate deliveries`);
@@ -44,7 +44,7 @@ function assertExactly(got: any[], want: Set<string>, what: string, prod?: Track
   assert.equal(orderViolation(got), null, `${what}: offset order`);
   for (const e of got) {
     const [topic, po] = keyOf(e).split('/');
-    const wantId = topic === 'orders' ? (prod ? JSON.parse(prod.produced.get(po!) ?? '{}').id : e.id) : history?.get(keyOf(e));
+    const wantId = topic === 'orders' ? JSON.parse(prod.produced.get(po!) ?? '{}').id : history?.get(keyOf(e));
     assert.equal(e.id, wantId, `${what}: id of ${keyOf(e)}`);
   }
 }
