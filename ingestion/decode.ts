@@ -217,11 +217,7 @@ function fieldCoercer(f: FieldDef): Coerce {
 
 /** A decoder for one dataset: fields are looked up once, then every record is a tight loop. */
 export function createDecoder(ds: Dataset): (value: Buffer | null) => DecodeResult {
-  const n = ds.fields.length;
-  const names = ds.fields.map((f) => f.name);
-  const required = ds.fields.map((f) => f.required);
-  const coerces = ds.fields.map(fieldCoercer);
-  const eventIdx = ds.eventTime ? ds.fields.findIndex((f) => f.name === ds.eventTime) : -1;
+  const decodeObject = createObjectDecoder(ds);
   return (value) => {
     if (value === null) return { ok: false, error: 'the record has no value (tombstone)' };
     let doc: unknown;
@@ -231,7 +227,21 @@ export function createDecoder(ds: Dataset): (value: Buffer | null) => DecodeResu
       return { ok: false, error: `invalid JSON: ${(e as Error).message}` };
     }
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return { ok: false, error: `expected a JSON object, got ${kind(doc)}` };
-    const obj = doc as Record<string, unknown>;
+    return decodeObject(doc as Record<string, unknown>);
+  };
+}
+
+/**
+ * The same decoder for a value already parsed from JSON (or one that JSON.stringify then JSON.parse give back
+ * unchanged, as the inputs of a publish mutation: plain objects, arrays, strings, finite numbers, booleans, null).
+ */
+export function createObjectDecoder(ds: Dataset): (obj: Record<string, unknown>) => DecodeResult {
+  const n = ds.fields.length;
+  const names = ds.fields.map((f) => f.name);
+  const required = ds.fields.map((f) => f.required);
+  const coerces = ds.fields.map(fieldCoercer);
+  const eventIdx = ds.eventTime ? ds.fields.findIndex((f) => f.name === ds.eventTime) : -1;
+  return (obj) => {
     const values = new Array<unknown>(n);
     let i = 0;
     try {

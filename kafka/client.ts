@@ -158,22 +158,28 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
           throw brokerError('could not connect a producer', cause);
         }
       }
+      // kafkajs spreads every message into its record encoder: give it only the properties that are set.
+      const toKafkajs = (m: OutgoingMessage, partition: number | undefined, timestamp: string | undefined) => {
+        const o: { key: string | Buffer | null; value: string | Buffer | null; headers?: IHeaders; partition?: number; timestamp?: string } = { key: m.key, value: m.value };
+        if (m.headers !== undefined) o.headers = m.headers;
+        if (partition !== undefined) o.partition = partition;
+        if (timestamp !== undefined) o.timestamp = timestamp;
+        return o;
+      };
+      const sendRaw = async (topic: string, messages: ReturnType<typeof toKafkajs>[]): Promise<SendResult[]> => {
+        try {
+          const res = await p.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
+          // logAppendTime is -1 unless the topic stamps records with broker time; librdkafka's mock sends other
+          // small numbers, so only a plausible instant (within a day of now) is taken as the broker's stamp.
+          const plausible = (t: string | undefined) => t !== undefined && Math.abs(Number(t) - Date.now()) < 86_400_000;
+          return res.map((r) => ({ topic: r.topicName, partition: r.partition, baseOffset: BigInt(r.baseOffset ?? '-1'), timestamp: plausible(r.logAppendTime) ? r.logAppendTime! : '' }));
+        } catch (cause) {
+          throw brokerError(`the broker did not acknowledge the write to "${topic}"`, cause);
+        }
+      };
       const wrapped: LakegateProducer = {
-        async send(topic, messages) {
-          try {
-            const res = await p.send({
-              topic,
-              acks: -1,
-              compression: CompressionTypes.None,
-              messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition: m.partition, timestamp: m.timestamp })),
-            });
-            // logAppendTime is -1 unless the topic stamps records with broker time; librdkafka's mock sends other
-            // small numbers, so only a plausible instant (within a day of now) is taken as the broker's stamp.
-            const plausible = (t: string | undefined) => t !== undefined && Math.abs(Number(t) - Date.now()) < 86_400_000;
-            return res.map((r) => ({ topic: r.topicName, partition: r.partition, baseOffset: BigInt(r.baseOffset ?? '-1'), timestamp: plausible(r.logAppendTime) ? r.logAppendTime! : '' }));
-          } catch (cause) {
-            throw brokerError(`the broker did not acknowledge the write to "${topic}"`, cause);
-          }
+        send(topic, messages) {
+          return sendRaw(topic, messages.map((m) => toKafkajs(m, m.partition, m.timestamp)));
         },
         async sendEach(topic, messages) {
           let meta;
@@ -184,20 +190,17 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
           }
           if (meta.length === 0) throw brokerError(`topic "${topic}" has no partitions`, null);
           const now = String(Date.now());
-          const placed = messages.map((m) => ({
-            ...m,
-            timestamp: m.timestamp ?? now,
-            partition: m.partition ?? partitioner({ topic, partitionMetadata: meta as never, message: { key: m.key, value: m.value } }),
-          }));
-          const results = await wrapped.send(topic, placed);
+          const placed = messages.map((m) => toKafkajs(m, m.partition ?? partitioner({ topic, partitionMetadata: meta as never, message: { key: m.key, value: m.value } }), m.timestamp ?? now));
+          const results = await sendRaw(topic, placed);
           const base = new Map(results.map((r) => [r.partition, r]));
           const seen = new Map<number, bigint>();
           return placed.map((m) => {
-            const r = base.get(m.partition);
-            if (!r || r.baseOffset < 0n) throw brokerError(`the broker did not report an offset for partition ${m.partition} of "${topic}"`, null);
-            const i = seen.get(m.partition) ?? 0n;
-            seen.set(m.partition, i + 1n);
-            return { topic, partition: m.partition, offset: r.baseOffset + i, timestamp: r.timestamp || m.timestamp };
+            const partition = m.partition!;
+            const r = base.get(partition);
+            if (!r || r.baseOffset < 0n) throw brokerError(`the broker did not report an offset for partition ${partition} of "${topic}"`, null);
+            const i = seen.get(partition) ?? 0n;
+            seen.set(partition, i + 1n);
+            return { topic, partition, offset: r.baseOffset + i, timestamp: r.timestamp || m.timestamp! };
           });
         },
         async disconnect() {

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Dataset } from '../config';
 import { GatewayError, badInput } from '../errors';
-import { createDecoder } from '../ingestion/decode';
+import { createObjectDecoder } from '../ingestion/decode';
 import type { KafkaClient, LakegateProducer } from '../kafka';
 
 export interface PublishResult {
@@ -25,7 +25,7 @@ export const MAX_BATCH = 10_000;
 
 export function createPublisher(kafka: KafkaClient, logger: Logger): Publisher {
   let producer: Promise<LakegateProducer> | null = null;
-  const decoders = new Map<string, ReturnType<typeof createDecoder>>();
+  const decoders = new Map<string, ReturnType<typeof createObjectDecoder>>();
   const getProducer = () => {
     // Few retries: a client waiting on a mutation wants an answer; kafkajs' default would retry for ~30 s.
     producer ??= kafka.createProducer({ idempotent: true, retries: 3 }).catch((e) => {
@@ -40,16 +40,17 @@ export function createPublisher(kafka: KafkaClient, logger: Logger): Publisher {
       if (inputs.length === 0) return [];
       if (inputs.length > MAX_BATCH) throw new GatewayError('LIMIT_EXCEEDED', `at most ${MAX_BATCH} events per batch`, { details: { max: MAX_BATCH } });
       let decode = decoders.get(ds.name);
-      if (!decode) decoders.set(ds.name, (decode = createDecoder(ds)));
+      if (!decode) decoders.set(ds.name, (decode = createObjectDecoder(ds)));
       const messages = inputs.map((input, i) => {
         const doc: Record<string, unknown> = {};
         for (const f of ds.fields) {
           const v = input[f.name];
           if (v !== undefined) doc[f.name] = v;
         }
-        const value = Buffer.from(JSON.stringify(doc));
-        const res = decode!(value);
+        // Checked as ingestion will check the bytes (the doc is what JSON.parse gives back of them).
+        const res = decode!(doc);
         if (!res.ok) throw badInput(inputs.length > 1 ? `inputs[${i}]: ${res.error}` : res.error);
+        const value = Buffer.from(JSON.stringify(doc));
         const given = keys?.[i];
         const keyField = ds.key ? doc[ds.key] : undefined;
         const key = given !== undefined ? given : keyField === undefined || keyField === null ? null : String(keyField);
@@ -65,7 +66,11 @@ export function createPublisher(kafka: KafkaClient, logger: Logger): Publisher {
       ]).finally(() => clearTimeout(timer));
       const placed = await p.sendEach(ds.topic, messages);
       logger.debug({ dataset: ds.name, events: placed.length }, 'published');
-      return placed.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset.toString(), timestamp: new Date(Number(r.timestamp)).toISOString() }));
+      // A request's records share one timestamp (or a few): convert each distinct one once.
+      let lastTs = '';
+      let lastIso = '';
+      const iso = (t: string) => (t === lastTs ? lastIso : ((lastTs = t), (lastIso = new Date(Number(t)).toISOString())));
+      return placed.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset.toString(), timestamp: iso(r.timestamp) }));
     },
     async close() {
       const p = producer;

@@ -17,6 +17,11 @@ export interface GatewayContext {
   publisher: Publisher | null;
   /** Set for graphql-ws operations: the socket and subscription id, and the key that groups identical subscriptions. */
   ws?: { socket: WebSocket; id: string; key: string };
+  /**
+   * Set by the publish fast path (server/publish-fast-path.ts) when its call of a publish resolver failed: graphql-js
+   * then executes the operation, and the resolver throws this error instead of publishing again.
+   */
+  publishFailure?: { error: unknown };
 }
 
 export function createContext(catalog: Catalog, lake: LakeReader, requestId: string, publisher: Publisher | null = null): GatewayContext {

@@ -6,6 +6,7 @@ import { type GraphQLSchema, printSchema } from "graphql";
 import { buildSchema } from 'type-graphql';
 import type { Catalog } from '../config';
 import { createDatasetResolver, createDatasetsResolver, directResolversOf } from '../resolvers';
+import type { GatewayContext } from '../resolvers/context';
 import { type DatasetTypes, datasetTypes } from './types';
 
 export async function buildGatewaySchema(catalog: Catalog): Promise<GraphQLSchema> {
@@ -35,7 +36,15 @@ export async function buildGatewaySchema(catalog: Catalog): Promise<GraphQLSchem
     for (const [name, resolve] of Object.entries(directResolversOf(R))) {
       const field = mutations[name];
       if (!field) throw new Error(`internal: no mutation ${name} to resolve directly`);
-      field.resolve = resolve as typeof field.resolve;
+      field.resolve = ((src, args, ctx: GatewayContext, info) => {
+        // The fast path already called this resolver for this request and it failed: report that failure, once.
+        const failed = ctx.publishFailure;
+        if (failed) {
+          ctx.publishFailure = undefined;
+          return Promise.reject(failed.error);
+        }
+        return resolve(src, args, ctx, info);
+      }) as typeof field.resolve;
     }
   }
   return schema;

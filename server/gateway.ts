@@ -19,6 +19,7 @@ import { createErrorFormatter } from './errors';
 import { createGraphiqlHandler } from './graphiql';
 import { MAX_PAYLOAD_BYTES, MAX_TOKENS, costError, limitRules, variablesError } from './limits';
 import { createMetrics, type GatewayMetrics } from './metrics';
+import { publishFastPathPlugin, publishFieldNames } from './publish-fast-path';
 import { createKafkaClient, type KafkaClient } from '../kafka';
 import { createIngester, type Ingester } from '../ingestion';
 import { createLiveHub, createPublisher, type LiveHub, type Publisher } from '../live';
@@ -209,7 +210,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     formatError: (formatted, error) => formatError(formatted, error),
     // Draining is done in stop() below, not by Apollo's drain plugin: that plugin destroys upgraded (websocket)
     // sockets as idle at once, which would cut off running websocket operations.
-    plugins: [ApolloServerPluginLandingPageDisabled(), metricsPlugin],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      metricsPlugin,
+      publishFastPathPlugin(schema, publishFieldNames(schema, catalog.datasets.flatMap((d) => [`publish${d.typeName}`, `publish${d.typeName}Batch`])), metrics.publishFastPath),
+    ],
   });
   await apollo.start();
 

@@ -9,6 +9,7 @@ export interface GatewayMetrics {
   operations: Counter<'type' | 'outcome'>;
   operationDuration: Histogram<'type'>;
   wsConnections: Counter<'event'>;
+  publishFastPath: Counter<'outcome'>;
 }
 
 export function createMetrics(): GatewayMetrics {
@@ -32,5 +33,11 @@ export function createMetrics(): GatewayMetrics {
       registers: [registry],
     }),
     wsConnections: new Counter({ name: 'lakegate_ws_connections_total', help: 'graphql-ws connections opened and closed', labelNames: ['event'], registers: [registry] }),
+    publishFastPath: new Counter({
+      name: 'lakegate_publish_fast_path_total',
+      help: 'Publish mutations over HTTP by how the fast path took them: served, declined (executed by graphql-js) or failed (the error reported through graphql-js)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
   };
 }
