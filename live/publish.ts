@@ -50,7 +50,8 @@ export function createPublisher(kafka: KafkaClient, logger: Logger): Publisher {
         // Checked as ingestion will check the bytes (the doc is what JSON.parse gives back of them).
         const res = decode!(doc);
         if (!res.ok) throw badInput(inputs.length > 1 ? `inputs[${i}]: ${res.error}` : res.error);
-        const value = Buffer.from(JSON.stringify(doc));
+        // A string: kafkajs writes it straight into the request (a Buffer would be one more allocation and copy).
+        const value = JSON.stringify(doc);
         const given = keys?.[i];
         const keyField = ds.key ? doc[ds.key] : undefined;
         const key = given !== undefined ? given : keyField === undefined || keyField === null ? null : String(keyField);
