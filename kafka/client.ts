@@ -16,7 +16,11 @@ export interface KafkaClient {
   readonly kafka: Kafka;
   /** Low and high watermarks of every partition of a topic. */
   topicOffsets(topic: string): Promise<Array<{ partition: number; low: bigint; high: bigint }>>;
-  createProducer(opts?: { idempotent?: boolean; retries?: number }): Promise<LakegateProducer>;
+  /**
+   * requestTimeoutMs: how long a request may go unanswered (default 30 s, kafkajs' and the Java client's): a broker
+   * that keeps its connection open but never answers holds a send that long, before any retry.
+   */
+  createProducer(opts?: { idempotent?: boolean; retries?: number; requestTimeoutMs?: number }): Promise<LakegateProducer>;
   createConsumer(groupId: string, opts?: ConsumerOptions): Consumer;
   close(): Promise<void>;
 }
@@ -80,15 +84,26 @@ export function brokerError(message: string, cause: unknown): GatewayError {
 }
 
 export function createKafkaClient(settings: KafkaSettings, logger?: Logger): KafkaClient {
-  const kafka = new Kafka({
-    clientId: settings.clientId,
-    brokers: [...settings.brokers],
-    logLevel: logLevel.WARN,
-    logCreator: logCreator(logger),
-    connectionTimeout: 3_000,
-    requestTimeout: 30_000,
-    retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5_000 },
-  });
+  const clientOf = (requestTimeout: number, retry = { initialRetryTime: 100, retries: 8, maxRetryTime: 5_000 }) =>
+    new Kafka({
+      clientId: settings.clientId,
+      brokers: [...settings.brokers],
+      logLevel: logLevel.WARN,
+      logCreator: logCreator(logger),
+      connectionTimeout: 3_000,
+      requestTimeout,
+      retry,
+    });
+  const kafka = clientOf(30_000);
+  // Producers that answer a waiting client (publish mutations) give up sooner: on an unanswered request, and on
+  // reconnecting to the cluster (the client's own retries: ~30 s of them when every broker is down).
+  const quick = new Map<number, Kafka>();
+  const clientFor = (requestTimeout: number | undefined) => {
+    if (requestTimeout === undefined) return kafka;
+    let k = quick.get(requestTimeout);
+    if (!k) quick.set(requestTimeout, (k = clientOf(requestTimeout, { initialRetryTime: 100, retries: 3, maxRetryTime: 2_000 })));
+    return k;
+  };
   let admin: ReturnType<Kafka['admin']> | null = null;
   let adminReady: Promise<void> | null = null;
   const producers = new Set<LakegateProducer>();
@@ -121,22 +136,41 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
     async createProducer(opts = {}) {
       let idempotent = opts.idempotent ?? true;
       const make = () =>
-        kafka.producer({
+        clientFor(opts.requestTimeoutMs).producer({
           idempotent,
           maxInFlightRequests: 1,
           allowAutoTopicCreation: true,
           ...(opts.retries === undefined ? {} : { retry: { initialRetryTime: 100, retries: opts.retries, maxRetryTime: 2_000 } }),
         });
       const partitioner = Partitioners.DefaultPartitioner();
-      const partitionCache = new Map<string, { at: number; meta: Array<{ partitionId: number; leader: number }> }>();
-      const partitionsOf = async (topic: string) => {
-        const hit = partitionCache.get(topic);
-        if (hit && Date.now() - hit.at < 10_000) return hit.meta;
+      // Partition metadata, as the Java producer keeps it (metadata.max.age.ms): read once, then refreshed in the
+      // background after 10 s while the known partitions keep serving, so that a slow or unreachable cluster never
+      // adds the admin client's retries (~30 s) to a send; only the first read of a topic waits, at most 5 s.
+      const partitionCache = new Map<string, { at: number; meta: Array<{ partitionId: number; leader: number }>; refreshing?: Promise<unknown> }>();
+      const readPartitions = async (topic: string) => {
         const a = await getAdmin();
         const md = await a.fetchTopicMetadata({ topics: [topic] });
         const meta = md.topics[0]!.partitions.map((x) => ({ partitionId: x.partitionId, leader: x.leader }));
         partitionCache.set(topic, { at: Date.now(), meta });
         return meta;
+      };
+      const partitionsOf = async (topic: string) => {
+        const hit = partitionCache.get(topic);
+        if (hit) {
+          if (Date.now() - hit.at >= 10_000 && !hit.refreshing) {
+            hit.refreshing = readPartitions(topic).catch(() => {
+              hit.refreshing = undefined;
+            });
+          }
+          return hit.meta;
+        }
+        let timer: NodeJS.Timeout | undefined;
+        return Promise.race([
+          readPartitions(topic),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5_000).unref();
+          }),
+        ]).finally(() => clearTimeout(timer));
       };
       let p: Producer = make();
       try {

@@ -27,8 +27,9 @@ export function createPublisher(kafka: KafkaClient, logger: Logger): Publisher {
   let producer: Promise<LakegateProducer> | null = null;
   const decoders = new Map<string, ReturnType<typeof createObjectDecoder>>();
   const getProducer = () => {
-    // Few retries: a client waiting on a mutation wants an answer; kafkajs' default would retry for ~30 s.
-    producer ??= kafka.createProducer({ idempotent: true, retries: 3 }).catch((e) => {
+    // Few retries and a 10 s request timeout: a client waiting on a mutation wants an answer; with kafkajs' defaults a
+    // broker that stops answering held a publish ~35 s.
+    producer ??= kafka.createProducer({ idempotent: true, retries: 3, requestTimeoutMs: 10_000 }).catch((e) => {
       producer = null;
       throw e;
     });

@@ -218,7 +218,7 @@ test('broker faults: Produce errors and all brokers down give BROKER_UNAVAILABLE
     const c = wsClient(gw.wsUrl);
     kl.defer(() => c.dispose());
     for (const b of [1, 2, 3]) await dc.brokerDown(b);
-    // The publish (kafkajs retries its connections for ~30 s before it gives up) runs while the rest is checked.
+    // The publish (its request to a silent broker times out after 10 s, then a few quick retries) runs meanwhile.
     const t0 = Date.now();
     const publishing = gql(gw.url, PUBLISH, { i: input('while-down') }).then((r) => ({ r, ms: Date.now() - t0 }));
     // No tail is open (the gateway has had no subscriber): subscribing must ask Kafka, and fail with a code.
@@ -238,7 +238,7 @@ test('broker faults: Produce errors and all brokers down give BROKER_UNAVAILABLE
     assert.equal(r.body.errors?.[0]?.extensions?.code, 'BROKER_UNAVAILABLE', r.text);
     assert.equal(r.body.data ?? null, null, r.text);
     assert.ok(r.status !== 500, `HTTP ${r.status}`);
-    assert.ok(pubMs < 60_000, `the publish answered after ${pubMs} ms`);
+    assert.ok(pubMs < 15_000, `the publish answered after ${pubMs} ms`);
 
     for (const b of [1, 2, 3]) await dc.brokerUp(b);
     const again = collect(c, `subscription { orders(where: {id: {startsWith: "back-"}}) { id _meta { partition offset } } }`);
