@@ -41,6 +41,11 @@ export interface RunInGraphiqlOptions {
   timeoutMs?: number;
   /** Skip navigation and reuse the GraphiQL already loaded in `page` (faster for several operations in a row). */
   reuse?: boolean;
+  /**
+   * Return as soon as the operation is running (the run button has become the stop button), with the result pane's
+   * text then: for a subscription that shows nothing until an event comes.
+   */
+  untilRunning?: boolean;
 }
 
 /**
@@ -102,6 +107,10 @@ export async function runInGraphiql(
   }
 
   await page.click(EXECUTE_BUTTON, { timeout });
+  if (opts.untilRunning) {
+    await page.waitForSelector(`${EXECUTE_BUTTON}[aria-label^="Stop"]`, { timeout });
+    return '';
+  }
 
   // Poll from node rather than page.waitForFunction: `until` may close over test variables, which can't be shipped to the page.
   const deadline = Date.now() + timeout;

@@ -78,10 +78,11 @@ test('GraphiQL: filtered live subscription, replay of yesterday then live, publi
   step('browser up');
   // 1. A filtered live subscription: only amount >= 1000 shows.
   await runInGraphiql(page, base, 'subscription Big { orders(where: {amount: {gte: 1000}}) { id amount _meta { partition offset } } }', undefined, {
-    until: () => true,
-  }).catch(() => {});
+    untilRunning: true,
+  });
   const pane1 = watchPane(page);
-  await new Promise((r) => setTimeout(r, 3_500)); // the tail's consumer group join on the mock cluster takes ~3 s
+  // Served, and its tail open (the tail's start offsets are read): an event produced from now on is delivered.
+  await waitFor('the subscription served, its tail open', () => gw.live.stats().subscriptions === 1 && gw.live.stats().tails === 1, 20_000, 50);
   step('subscribed (1)');
   await prod.send([
     { key: 'small-1', value: JSON.stringify({ ...orderEvent(1), id: 'small-1', amount: 5 }), partition: 0 },
