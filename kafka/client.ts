@@ -83,6 +83,20 @@ export function brokerError(message: string, cause: unknown): GatewayError {
   return new GatewayError('BROKER_UNAVAILABLE', message, { cause });
 }
 
+/**
+ * `p`, or the error of `timeout()` once `ms` have passed without it settling (the timer is cleared either way). For
+ * waits on Kafka that a client is waiting on in turn: kafkajs alone retries for tens of seconds.
+ */
+export function withDeadline<T>(p: Promise<T>, ms: number, timeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(timeout()), ms).unref();
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 export function createKafkaClient(settings: KafkaSettings, logger?: Logger): KafkaClient {
   const clientOf = (requestTimeout: number, retry = { initialRetryTime: 100, retries: 8, maxRetryTime: 5_000 }) =>
     new Kafka({
@@ -164,13 +178,7 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
           }
           return hit.meta;
         }
-        let timer: NodeJS.Timeout | undefined;
-        return Promise.race([
-          readPartitions(topic),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5_000).unref();
-          }),
-        ]).finally(() => clearTimeout(timer));
+        return withDeadline(readPartitions(topic), 5_000, () => new Error('no answer within 5 s'));
       };
       let p: Producer = make();
       try {

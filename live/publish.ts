@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Dataset } from '../config';
 import { GatewayError, badInput } from '../errors';
 import { createObjectDecoder } from '../ingestion/decode';
-import type { KafkaClient, LakegateProducer } from '../kafka';
+import { withDeadline, type KafkaClient, type LakegateProducer } from '../kafka';
 
 export interface PublishResult {
   topic: string;
@@ -59,13 +59,7 @@ export function createPublisher(kafka: KafkaClient, logger: Logger): Publisher {
         return { key, value };
       });
       // Connecting is bounded (nothing is sent yet, so giving up is clean); kafkajs alone would retry ~30 s.
-      let timer: NodeJS.Timeout | undefined;
-      const p = await Promise.race([
-        getProducer(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new GatewayError('BROKER_UNAVAILABLE', 'no Kafka broker answered within 5 s; nothing was published')), 5_000).unref();
-        }),
-      ]).finally(() => clearTimeout(timer));
+      const p = await withDeadline(getProducer(), 5_000, () => new GatewayError('BROKER_UNAVAILABLE', 'no Kafka broker answered within 5 s; nothing was published'));
       const placed = await p.sendEach(ds.topic, messages);
       logger.debug({ dataset: ds.name, events: placed.length }, 'published');
       // A request's records share one timestamp (or a few): convert each distinct one once.

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Dataset } from '../config';
 import { GatewayError } from '../errors';
-import { openTopicStream, type KafkaClient, type TopicStream } from '../kafka';
+import { openTopicStream, withDeadline, type KafkaClient, type TopicStream } from '../kafka';
 import { createEventDecoder, type LiveEvent } from './event';
 
 export interface TailListener {
@@ -70,10 +70,7 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
     let offsets;
     try {
       // Bounded: a subscriber should hear "broker unavailable" in seconds, not after kafkajs' full retry budget.
-      offsets = await Promise.race([
-        opts.kafka.topicOffsets(ds.topic),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new GatewayError('BROKER_UNAVAILABLE', `no Kafka broker answered for topic "${ds.topic}"`)), 10_000).unref()),
-      ]);
+      offsets = await withDeadline(opts.kafka.topicOffsets(ds.topic), 10_000, () => new GatewayError('BROKER_UNAVAILABLE', `no Kafka broker answered for topic "${ds.topic}"`));
     } catch (e) {
       throw e instanceof GatewayError ? e : new GatewayError('BROKER_UNAVAILABLE', `could not read topic "${ds.topic}"`, { cause: e });
     }

@@ -9,6 +9,13 @@ import { createDatasetResolver, createDatasetsResolver, directResolversOf } from
 import type { GatewayContext } from '../resolvers/context';
 import { type DatasetTypes, datasetTypes } from './types';
 
+const directFields = new WeakMap<GraphQLSchema, ReadonlySet<string>>();
+
+/** The root mutation fields resolved directly (not through type-graphql; their resolvers do not read `info`). */
+export function directMutationFields(schema: GraphQLSchema): ReadonlySet<string> {
+  return directFields.get(schema) ?? new Set();
+}
+
 export async function buildGatewaySchema(catalog: Catalog): Promise<GraphQLSchema> {
   const types = new Map<string, DatasetTypes>();
   for (const ds of catalog.datasets) types.set(ds.name, datasetTypes(ds));
@@ -32,10 +39,12 @@ export async function buildGatewaySchema(catalog: Catalog): Promise<GraphQLSchem
   // Root mutation fields some resolvers resolve themselves, without type-graphql's argument pipeline (the publish
   // mutations: resolvers/dataset.resolver.ts).
   const mutations = schema.getMutationType()?.getFields() ?? {};
+  const direct = new Set<string>();
   for (const R of resolvers) {
     for (const [name, resolve] of Object.entries(directResolversOf(R))) {
       const field = mutations[name];
       if (!field) throw new Error(`internal: no mutation ${name} to resolve directly`);
+      direct.add(name);
       field.resolve = ((src, args, ctx: GatewayContext, info) => {
         // The fast path already called this resolver for this request and it failed: report that failure, once.
         const failed = ctx.publishFailure;
@@ -47,6 +56,7 @@ export async function buildGatewaySchema(catalog: Catalog): Promise<GraphQLSchem
       }) as typeof field.resolve;
     }
   }
+  directFields.set(schema, direct);
   return schema;
 }
 

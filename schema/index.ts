@@ -1,2 +1,2 @@
-export { buildGatewaySchema, printGatewaySchema } from './build';
+export { buildGatewaySchema, directMutationFields, printGatewaySchema } from './build';
 export * from './scalars';

@@ -14,12 +14,12 @@ import { WebSocketServer } from 'ws';
 import type { Catalog } from '../config';
 import { createLakeEngine, createLakeReader, type LakeEngine, type LakeReader } from '../lake';
 import { createContext, type GatewayContext } from '../resolvers';
-import { buildGatewaySchema } from '../schema';
+import { buildGatewaySchema, directMutationFields } from '../schema';
 import { createErrorFormatter } from './errors';
 import { createGraphiqlHandler } from './graphiql';
 import { MAX_PAYLOAD_BYTES, MAX_TOKENS, costError, limitRules, variablesError } from './limits';
 import { createMetrics, type GatewayMetrics } from './metrics';
-import { publishFastPathPlugin, publishFieldNames } from './publish-fast-path';
+import { publishFastPathPlugin } from './publish-fast-path';
 import { createKafkaClient, type KafkaClient } from '../kafka';
 import { createIngester, type Ingester } from '../ingestion';
 import { createLiveHub, createPublisher, type LiveHub, type Publisher } from '../live';
@@ -213,7 +213,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       metricsPlugin,
-      publishFastPathPlugin(schema, publishFieldNames(schema, catalog.datasets.flatMap((d) => [`publish${d.typeName}`, `publish${d.typeName}Batch`])), metrics.publishFastPath),
+      publishFastPathPlugin(schema, directMutationFields(schema), metrics.publishFastPath),
     ],
   });
   await apollo.start();

@@ -52,13 +52,11 @@ interface Plan {
   vars: Array<{ name: string; coerce: Coerce; nonNull: boolean }>;
 }
 
-/** The publish fields' names: a root mutation field is served here only if it is one of them. */
-export function publishFieldNames(schema: GraphQLSchema, names: Iterable<string>): Set<string> {
-  const fields = schema.getMutationType()?.getFields() ?? {};
-  return new Set([...names].filter((n) => fields[n]));
-}
-
-export function publishFastPathPlugin(schema: GraphQLSchema, fieldNames: Set<string>, counter?: Counter<'outcome'>): ApolloServerPlugin<GatewayContext> {
+/**
+ * fieldNames: the root mutation fields to serve, those resolved directly (schema/build.ts directMutationFields): the
+ * publish fields, whose resolvers do not read `info`.
+ */
+export function publishFastPathPlugin(schema: GraphQLSchema, fieldNames: ReadonlySet<string>, counter?: Counter<'outcome'>): ApolloServerPlugin<GatewayContext> {
   const plans = new WeakMap<OperationDefinitionNode, Plan | null>();
   const coercers = new Map<GraphQLInputType, Coerce>();
   const planOf = (op: OperationDefinitionNode) => {
@@ -121,7 +119,7 @@ function decline(counter?: Counter<'outcome'>): null {
 }
 
 /** The plan for an operation, or null when it is not one this path answers exactly. */
-function makePlan(schema: GraphQLSchema, op: OperationDefinitionNode, fieldNames: Set<string>, coercers: Map<GraphQLInputType, Coerce>): Plan | null {
+function makePlan(schema: GraphQLSchema, op: OperationDefinitionNode, fieldNames: ReadonlySet<string>, coercers: Map<GraphQLInputType, Coerce>): Plan | null {
   if (op.directives?.length) return null;
   const sel = op.selectionSet.selections;
   if (sel.length !== 1 || sel[0]!.kind !== Kind.FIELD) return null;

@@ -37,6 +37,26 @@ export async function startLive(
   return { kl, gw };
 }
 
+/** A valid OrderInput of the test catalog, every field set (quotes and a non-ASCII character in `note`). */
+export function orderInput(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    customerId: `cust-${id}`,
+    amount: 12.5,
+    quantity: 3,
+    total: '9007199254740993',
+    paid: true,
+    status: 'paid',
+    note: `it's "quoted" ☕`,
+    shipDate: '2026-11-22',
+    createdAt: '2026-11-21T10:00:00.123Z',
+    tags: ['a', 'b'],
+    scores: [1, -2],
+    attributes: { x: { y: [1, null, 'z'] } },
+    ...extra,
+  };
+}
+
 /** Another catalog for the same lake and cluster, with its own top-level YAML (same datasets: same GraphQL types). */
 export function catalogWith(kl: KafkaLake, name: string, extra: string): Catalog {
   const file = path.join(kl.dir, `${name}.yaml`);

@@ -8,7 +8,7 @@ import { before, test } from 'node:test';
 import { buildDevCluster, waitFor } from '../helpers/kafka-fixture';
 import { gql, gqlData } from '../helpers/lake-fixture';
 import { collect, wsClient } from '../helpers/live-client';
-import { DEFAULT_INGEST, kcatAt, kcatEnds, lakeSql, startLive } from '../helpers/live-fixture';
+import { DEFAULT_INGEST, kcatAt, kcatEnds, lakeSql, orderInput as input, startLive } from '../helpers/live-fixture';
 
 before(buildDevCluster);
 
@@ -21,25 +21,6 @@ interface Result {
   partition: number;
   offset: string;
   timestamp: string;
-}
-
-function input(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id,
-    customerId: `cust-${id}`,
-    amount: 12.5,
-    quantity: 3,
-    total: '9007199254740993',
-    paid: true,
-    status: 'paid',
-    note: `it's "quoted" ☕`,
-    shipDate: '2026-11-22',
-    createdAt: '2026-11-21T10:00:00.123Z',
-    tags: ['a', 'b'],
-    scores: [1, -2],
-    attributes: { x: { y: [1, null, 'z'] } },
-    ...extra,
-  };
 }
 
 /** The fields of `want` as an event carries them (JSON value in Kafka, or the subscription's output). */

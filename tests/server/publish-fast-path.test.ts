@@ -9,32 +9,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { Kind, getVariableValues, parse, typeFromAST, type GraphQLInputType, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { loadConfig } from '../../config';
 import { buildGatewaySchema } from '../../schema';
 import { DECLINE, coercerOf } from '../../server/publish-fast-path';
 import { buildDevCluster } from '../helpers/kafka-fixture';
 import { TEST_CONFIG, gql } from '../helpers/lake-fixture';
-import { kcatAt, kcatEnds, startLive } from '../helpers/live-fixture';
-
-function validOrder(id: string): Record<string, unknown> {
-  return {
-    id,
-    customerId: `cust-${id}`,
-    amount: 12.5,
-    quantity: 3,
-    total: '9007199254740993',
-    paid: true,
-    status: 'paid',
-    note: 'n',
-    shipDate: '2026-11-22',
-    createdAt: '2026-11-21T10:00:00.123Z',
-    tags: ['a', 'b'],
-    scores: [1, -2],
-    attributes: { x: { y: [1, null, 'z'] } },
-  };
-}
+import { kcatAt, kcatEnds, orderInput, startLive } from '../helpers/live-fixture';
 
 // Values tried in every field: right and wrong types, nulls, edge numbers, lists, objects, date forms.
 const PALETTE: unknown[] = [
@@ -60,8 +42,8 @@ before(async () => {
   const file = path.join(dir, 'lakegate.yaml');
   writeFileSync(file, TEST_CONFIG(path.join(dir, 'lake')));
   schema = await buildGatewaySchema(loadConfig(file, { env: {} }));
-  return () => rmSync(dir, { recursive: true, force: true });
 });
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('compiled variable coercion agrees with graphql-js: never accepts what it rejects, same value when it accepts', () => {
   const docs = {
@@ -108,43 +90,43 @@ test('compiled variable coercion agrees with graphql-js: never accepts what it r
   };
 
   // Valid inputs: accepted, same value.
-  check('one valid batch', docs.batch, { is: [validOrder('a'), validOrder('b')] });
+  check('one valid batch', docs.batch, { is: [orderInput('a'), orderInput('b')] });
   check('empty batch', docs.batch, { is: [] });
-  check('single with key', docs.one, { i: validOrder('a'), k: 'k1' });
-  check('single with null key', docs.one, { i: validOrder('a'), k: null });
-  check('single without key', docs.one, { i: validOrder('a') });
+  check('single with key', docs.one, { i: orderInput('a'), k: 'k1' });
+  check('single with null key', docs.one, { i: orderInput('a'), k: null });
+  check('single without key', docs.one, { i: orderInput('a') });
   check('only required fields', docs.batch, { is: [{ id: 'x', customerId: 'c', amount: 1, createdAt: '2026-11-21T10:00:00Z' }] });
   check('customers', docs.customer, { is: [{ id: 'c1', name: 'N', country: null, updatedAt: '2026-11-21T10:00:00Z' }] });
   const mustAccept = agreedAccept;
   assert.equal(mustAccept, 7, 'every valid input is served by the fast path');
 
   // Forms graphql-js accepts that the fast path leaves to it: a single value for a list.
-  check('a single object for the list', docs.batch, { is: validOrder('a') }, true);
-  check('a single string for a list field', docs.batch, { is: [{ ...validOrder('a'), tags: 'solo' }] }, true);
+  check('a single object for the list', docs.batch, { is: orderInput('a') }, true);
+  check('a single string for a list field', docs.batch, { is: [{ ...orderInput('a'), tags: 'solo' }] }, true);
   // Whole-variable shapes.
   check('missing variable', docs.batch, {});
   check('null list', docs.batch, { is: null });
-  check('null element', docs.batch, { is: [validOrder('a'), null] });
-  check('array as element', docs.batch, { is: [[validOrder('a')]] });
+  check('null element', docs.batch, { is: [orderInput('a'), null] });
+  check('array as element', docs.batch, { is: [[orderInput('a')]] });
   check('string as element', docs.batch, { is: ['x'] });
   check('empty array as input object', docs.one, { i: [] });
-  check('unknown field', docs.batch, { is: [{ ...validOrder('a'), color: 'red' }] });
+  check('unknown field', docs.batch, { is: [{ ...orderInput('a'), color: 'red' }] });
 
   // Every field of a valid input set to every palette value, and deleted; then random combinations of 1–3 changes.
-  const fields = Object.keys(validOrder('a'));
+  const fields = Object.keys(orderInput('a'));
   for (const f of fields) {
-    const del = validOrder('a');
+    const del = orderInput('a');
     delete del[f];
     check(`${f} deleted`, docs.batch, { is: [del] });
     for (const v of PALETTE) {
-      const mayDecline = Array.isArray(validOrder('a')[f]) && !Array.isArray(v) && v !== null; // single value for a list
-      check(`${f} = ${JSON.stringify(v)}`, docs.batch, { is: [{ ...validOrder('a'), [f]: v }] }, mayDecline);
-      check(`one: ${f} = ${JSON.stringify(v)}`, docs.one, { i: { ...validOrder('a'), [f]: v }, k: typeof v === 'string' ? v : null }, mayDecline);
+      const mayDecline = Array.isArray(orderInput('a')[f]) && !Array.isArray(v) && v !== null; // single value for a list
+      check(`${f} = ${JSON.stringify(v)}`, docs.batch, { is: [{ ...orderInput('a'), [f]: v }] }, mayDecline);
+      check(`one: ${f} = ${JSON.stringify(v)}`, docs.one, { i: { ...orderInput('a'), [f]: v }, k: typeof v === 'string' ? v : null }, mayDecline);
     }
   }
   const r = rng(42);
   for (let n = 0; n < 3000; n++) {
-    const o = validOrder(`r${n}`);
+    const o = orderInput(`r${n}`);
     let mayDecline = false;
     const changes = 1 + Math.floor(r() * 3);
     for (let c = 0; c < changes; c++) {
@@ -153,10 +135,10 @@ test('compiled variable coercion agrees with graphql-js: never accepts what it r
       if (r() < 0.15) delete o[f];
       else {
         o[f] = v;
-        if (Array.isArray(validOrder('a')[f]) && !Array.isArray(v) && v !== null) mayDecline = true;
+        if (Array.isArray(orderInput('a')[f]) && !Array.isArray(v) && v !== null) mayDecline = true;
       }
     }
-    check(`random case ${n}: ${JSON.stringify(o)}`, docs.batch, { is: [validOrder('ok'), o] }, mayDecline);
+    check(`random case ${n}: ${JSON.stringify(o)}`, docs.batch, { is: [orderInput('ok'), o] }, mayDecline);
   }
   // Both outcomes were really exercised.
   assert.ok(agreedAccept > 300 && agreedReject > 1000, `accepted ${agreedAccept}, rejected ${agreedReject}, declined-but-valid ${declinedAccepted}`);
@@ -180,10 +162,10 @@ test('over HTTP: the fast path answers as graphql-js does, what it serves is whe
 
   await t.test('same response shape from both paths; each result is where kcat finds that input', async () => {
     const c0 = await counts();
-    const fast = await gql<{ out: R[] }>(gw.url, doc(''), { is: [validOrder('fp-1'), validOrder('fp-2'), validOrder('fp-3')] });
+    const fast = await gql<{ out: R[] }>(gw.url, doc(''), { is: [orderInput('fp-1'), orderInput('fp-2'), orderInput('fp-3')] });
     const c1 = await counts();
     assert.equal(c1.served - c0.served, 1, 'served by the fast path');
-    const slow = await gql<{ out: R[] }>(gw.url, doc('@include(if: true)'), { is: [validOrder('gj-1'), validOrder('gj-2'), validOrder('gj-3')] });
+    const slow = await gql<{ out: R[] }>(gw.url, doc('@include(if: true)'), { is: [orderInput('gj-1'), orderInput('gj-2'), orderInput('gj-3')] });
     const c2 = await counts();
     assert.equal(c2.served, c1.served, 'not served by the fast path');
     assert.equal(fast.status, slow.status);
@@ -205,7 +187,7 @@ test('over HTTP: the fast path answers as graphql-js does, what it serves is whe
   await t.test('a variable form the fast path leaves to graphql-js (one object for the list) is still published once', async () => {
     const c0 = await counts();
     const before = await kcatEnds(brokers, 'orders', 4);
-    const r = await gql<{ out: R[] }>(gw.url, doc(''), { is: validOrder('single-obj') });
+    const r = await gql<{ out: R[] }>(gw.url, doc(''), { is: orderInput('single-obj') });
     assert.equal(r.body.errors, undefined, r.text);
     const c1 = await counts();
     assert.equal(c1.declined - c0.declined, 1);
@@ -238,17 +220,17 @@ test('over HTTP: the fast path answers as graphql-js does, what it serves is whe
     // REQUEST_TIMED_OUT (7) answers the next Produce requests before the broker appends anything.
     await kl.dc.pushRequestErrors(0, 40, 7);
     const c0 = await counts();
-    const fast = await gql(gw.url, doc(''), { is: [validOrder('fault-1')] });
+    const fast = await gql(gw.url, doc(''), { is: [orderInput('fault-1')] });
     const c1 = await counts();
     assert.equal(c1.failed - c0.failed, 1, 'taken by the fast path, failed there');
     assert.equal(fast.body.errors?.[0]?.extensions?.code, 'BROKER_UNAVAILABLE', fast.text);
-    const slow = await gql(gw.url, doc('@include(if: true)'), { is: [validOrder('fault-2')] });
+    const slow = await gql(gw.url, doc('@include(if: true)'), { is: [orderInput('fault-2')] });
     assert.equal(fast.status, slow.status);
     assert.deepEqual(fast.body, slow.body, 'same response, error path and location included');
     // Until the injected errors are used up: every answer an error or a result kcat confirms.
     let ok: R | null = null;
     for (let n = 0; n < 30 && !ok; n++) {
-      const r = await gql<{ out: R[] }>(gw.url, doc(''), { is: [validOrder(`retry-${n}`)] });
+      const r = await gql<{ out: R[] }>(gw.url, doc(''), { is: [orderInput(`retry-${n}`)] });
       if (r.body.data?.out) ok = r.body.data.out[0]!;
       else assert.equal(r.body.errors?.[0]?.extensions?.code, 'BROKER_UNAVAILABLE', r.text);
     }
