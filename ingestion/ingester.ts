@@ -11,7 +11,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Catalog, Dataset, IngestSettings } from '../config';
-import type { Consumer, EachBatchPayload, KafkaClient, KafkaMessage, LakegateProducer } from '../kafka';
+import { positionCheck, type Consumer, type EachBatchPayload, type KafkaClient, type KafkaMessage, type LakegateProducer } from '../kafka';
 import { FencedError, compactDataset, createLakeWriter, partitionDir, type LakeEngine, type LakeWriter, type Segment, type StagedRow } from '../lake';
 import { RecordStatus, raise, type ThrownError } from './decode-batch';
 import { createDecodePool, type DecodePool } from './decode-pool';
@@ -76,9 +76,8 @@ interface PartState {
   readonly partition: number;
   /** Next offset to consume; null until recovered from the lake. */
   next: bigint | null;
+  /** The next batch must start exactly at `next` (after a recovery or a pause): anything else is sought. */
   needSeek: boolean;
-  /** A seek of ours is pending: the next batch is its answer. */
-  seeked: boolean;
   seg: Segment | null;
   segOpenedAt: number;
   /** Closed segments waiting in `chain` for their commit, oldest first. */
@@ -168,7 +167,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
     const k = key(topic, partition);
     let st = states.get(k);
     if (!st) {
-      st = { ds, topic, partition, next: null, needSeek: false, seeked: false, seg: null, segOpenedAt: 0, queued: new Set(), chain: Promise.resolve(), pendingBytes: 0, committedEnd: null, highWatermark: null, busy: false, gen: 0, recovering: null, stopped: null };
+      st = { ds, topic, partition, next: null, needSeek: false, seg: null, segOpenedAt: 0, queued: new Set(), chain: Promise.resolve(), pendingBytes: 0, committedEnd: null, highWatermark: null, busy: false, gen: 0, recovering: null, stopped: null };
       states.set(k, st);
     }
     return st;
@@ -188,7 +187,6 @@ export function createIngester(opts: IngesterOptions): Ingester {
     st.seg = null;
     st.next = null;
     st.needSeek = false;
-    st.seeked = false;
   };
 
   const commitKafkaOffset = async (st: PartState, next: bigint) => {
@@ -323,13 +321,12 @@ export function createIngester(opts: IngesterOptions): Ingester {
     st.next = next;
     st.committedEnd = next - 1n;
     st.needSeek = true;
-    st.seeked = false;
   };
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale } = payload;
+    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
     const ds = byTopic.get(batch.topic);
-    if (!ds || batch.messages.length === 0) return;
+    if (!ds) return resolveOffset(batch.lastOffset());
     const st = stateOf(ds, batch.topic, batch.partition);
     if (st.stopped) return;
     st.highWatermark = BigInt(batch.highWatermark);
@@ -341,27 +338,21 @@ export function createIngester(opts: IngesterOptions): Ingester {
       if (st.next === null && st.recovering) await st.recovering;
       if (st.next === null) await recover(st);
       if (st.gen !== myGen || st.next === null) return;
-      const first = BigInt(batch.messages[0]!.offset);
-      if (st.needSeek) {
-        st.needSeek = false;
-        if (first !== st.next) {
-          // Not where the lake ends: ask for exactly that offset. kafkajs drops fetches older than a seek.
-          st.seeked = true;
-          consumer!.seek({ topic: st.topic, partition: st.partition, offset: st.next!.toString() });
-          return;
-        }
+      const position = await positionCheck(batch, st.next, st.needSeek, async () => (await topicOffsets(st.topic)).find((o) => o.partition === st.partition)?.low ?? null);
+      if (st.gen !== myGen) return;
+      if (position.gapFrom !== undefined) {
+        log.warn({ topic: st.topic, partition: st.partition, from: String(position.gapFrom), to: String(position.next - 1n) }, 'offsets no longer in Kafka (retention or compaction) before they reached the lake');
       }
-      if (st.seeked) {
-        // The answer to our seek starts at the first offset Kafka still has at or after it.
-        st.seeked = false;
-        if (first > st.next!) {
-          log.warn({ topic: st.topic, partition: st.partition, from: String(st.next), to: String(first - 1n) }, 'offsets no longer in Kafka (retention or compaction) before they reached the lake');
-        }
-      } else if (first > st.next!) {
-        // A batch past the expected offset without a seek of ours: never accept a gap silently; re-seek.
+      st.next = position.next;
+      if (position.action === 'seek') {
+        // Not where the lake ends: ask for exactly that offset (kafkajs drops fetches older than a seek). The batch is
+        // left unresolved, so the seek stands whichever broker's fetcher applies it.
+        log.debug({ topic: st.topic, partition: st.partition, first: batch.messages[0]!.offset, seek: String(st.next) }, 'seeking to where the lake ends');
         st.needSeek = true;
+        consumer!.seek({ topic: st.topic, partition: st.partition, offset: st.next.toString() });
         return;
       }
+      st.needSeek = false;
       // Backpressure: records waiting for their file are bounded, whatever the backlog. Over the bound, every open
       // segment is cut (one file per partition, not many small ones of this partition), and consumption waits until
       // commits bring the staged bytes back under it. Checked before a batch is staged too: with several partitions'
@@ -462,7 +453,12 @@ export function createIngester(opts: IngesterOptions): Ingester {
         if (pRows >= 8192) await flushRows();
       }
       await flushRows();
-      if (st.seg && st.gen === myGen) writer.skip(st.seg, st.next! - 1n);
+      if (st.gen !== myGen) return;
+      if (st.seg) writer.skip(st.seg, st.next! - 1n);
+      // Resolved only for a batch handled to its end, with no seek pending: kafkajs re-fetches anything else from
+      // where it was (records before st.next are passed over), and a pending seek is not overridden.
+      if (isStale() || st.next! <= BigInt(batch.messages[batch.messages.length - 1]!.offset)) return;
+      resolveOffset(batch.lastOffset());
       await heartbeat();
       await relieve();
     } catch (e) {
@@ -521,7 +517,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
       });
       await consumer.connect();
       await consumer.subscribe({ topics: datasets.map((d) => d.topic), fromBeginning: true });
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: concurrency, eachBatch });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: concurrency, eachBatch });
       flushTimer = setInterval(onTimer, Math.min(500, settings.flushIntervalMs));
       flushTimer.unref();
       if (settings.compaction.enabled) {

@@ -1,7 +1,7 @@
 // kafka/ is the only folder that imports kafkajs. This file: one client per process, producers, group consumers, offsets.
 // Invariant: kafkajs failures leave this folder as GatewayError BROKER_UNAVAILABLE (the cause kept for the logs).
 
-import { Kafka, logLevel, CompressionTypes, Partitioners, type Consumer, type EachBatchPayload, type IHeaders, type Producer, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, CompressionTypes, Partitioners, type Batch, type Consumer, type EachBatchPayload, type IHeaders, type Producer, type KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors';
 
@@ -30,7 +30,18 @@ export interface ConsumerOptions {
   heartbeatInterval?: number;
   maxBytesPerPartition?: number;
   rebalanceTimeout?: number;
+  /** How long a caught-up fetch waits for new records (default 100 ms). */
+  maxWaitTimeInMs?: number;
+  allowAutoTopicCreation?: boolean;
 }
+
+/**
+ * How old the consumers' cluster metadata may get. kafkajs fetches only from the brokers its metadata lists, and
+ * re-reads it only on an error or after this age (its default: 5 minutes): a partition whose leader was down when the
+ * metadata was read (a restarting broker is missing from it) would not be fetched for minutes after the broker is back,
+ * with no error anywhere. Java consumers re-read metadata when a partition has no live leader; a short age does the same.
+ */
+export const CONSUMER_METADATA_MAX_AGE_MS = 3_000;
 
 export interface OutgoingMessage {
   key: string | Buffer | null;
@@ -79,6 +90,36 @@ function logCreator(logger: Logger | undefined) {
     };
 }
 
+/**
+ * Where a fetched batch of a partition stands against the next offset wanted from it (`next`), and where to read from:
+ * - `read` from `next` (records before it, had already, are for the caller to skip);
+ * - `seek` to `next`, then wait for that answer: the batch starts past `next`, or a seek was asked for (`wantSeek`) and
+ *   the batch does not start at `next`.
+ * `gapFrom` is set when offsets [gapFrom, next) are no longer in Kafka (retention, compaction, transaction markers):
+ * either Kafka, asked for exactly `gapFrom`, answered from a later offset, or the partition's log now starts past it
+ * (Kafka answers such a fetch with OFFSET_OUT_OF_RANGE, and kafkajs then reads from its reset offset instead). These
+ * are the only cases where offsets are passed over. Judged by the offset each batch was fetched at, not by which seek
+ * came last: a fetch that another broker's fetcher sent before a leader move can land after our seek was applied.
+ */
+export async function positionCheck(
+  batch: Batch,
+  next: bigint,
+  wantSeek: boolean,
+  logStart: () => Promise<bigint | null>,
+): Promise<{ action: 'read' | 'seek'; next: bigint; gapFrom?: bigint }> {
+  const first = BigInt(batch.messages[0]!.offset);
+  if (first === next) return { action: 'read', next };
+  // kafkajs' Batch keeps the offset it was fetched at (not in its type declarations).
+  const fetchedAt = (batch as Batch & { fetchedOffset?: string }).fetchedOffset;
+  if (fetchedAt !== undefined && BigInt(fetchedAt) === next) return first > next ? { action: 'read', next: first, gapFrom: next } : { action: 'read', next };
+  if (!wantSeek && first < next) return { action: 'read', next };
+  if (first > next) {
+    const low = await logStart().catch(() => null);
+    if (low !== null && low > next) return { action: first === low ? 'read' : 'seek', next: low, gapFrom: next };
+  }
+  return { action: 'seek', next };
+}
+
 export function brokerError(message: string, cause: unknown): GatewayError {
   return new GatewayError('BROKER_UNAVAILABLE', message, { cause });
 }
@@ -102,7 +143,8 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
     new Kafka({
       clientId: settings.clientId,
       brokers: [...settings.brokers],
-      logLevel: logLevel.WARN,
+      // kafkajs' own debug lines (fetches, seeks, rebalances) only when lakegate itself logs at debug.
+      logLevel: logger?.isLevelEnabled('debug') ? logLevel.DEBUG : logLevel.WARN,
       logCreator: logCreator(logger),
       connectionTimeout: 3_000,
       requestTimeout,
@@ -260,8 +302,9 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
         heartbeatInterval: opts.heartbeatInterval ?? 1_000,
         rebalanceTimeout: opts.rebalanceTimeout ?? 20_000,
         maxBytesPerPartition: opts.maxBytesPerPartition ?? 1024 * 1024,
-        maxWaitTimeInMs: 100,
-        allowAutoTopicCreation: true,
+        maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 100,
+        allowAutoTopicCreation: opts.allowAutoTopicCreation ?? true,
+        metadataMaxAge: CONSUMER_METADATA_MAX_AGE_MS,
         retry: { initialRetryTime: 100, retries: 10, maxRetryTime: 5_000 },
       });
     },

@@ -2,13 +2,14 @@
 // catch-up reads of replays. kafkajs has no group-less consumer, so each stream is the only member of a group of its
 // own (random id) and never commits; positions live here, in memory, and every (re)join seeks to them.
 // Invariant: messages reach onBatch in offset order per partition, each once, starting exactly at the requested
-// offset; a gap is accepted only as Kafka's answer to our own seek (the offsets are gone: retention or compaction).
+// offset; a gap is accepted only when Kafka, asked for exactly the next offset, answers from a later one (the offsets are
+// gone: retention or compaction; see positionCheck).
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { KafkaClient } from './client';
+import { positionCheck, type KafkaClient } from './client';
 
 export interface StreamOptions {
   topic: string;
@@ -33,23 +34,18 @@ export interface TopicStream {
 
 interface PartState {
   next: bigint;
+  /** The next batch must start exactly at `next` (after a join): anything else is sought. */
   needSeek: boolean;
-  seeked: boolean;
 }
 
 export async function openTopicStream(client: KafkaClient, opts: StreamOptions): Promise<TopicStream> {
   const log = opts.logger;
   const states = new Map<number, PartState>();
-  for (const [p, o] of opts.start) states.set(p, { next: o, needSeek: true, seeked: false });
-  const consumer: Consumer = client.kafka.consumer({
-    groupId: `lakegate-${opts.role}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1_000,
+  for (const [p, o] of opts.start) states.set(p, { next: o, needSeek: true });
+  const consumer: Consumer = client.createConsumer(`lakegate-${opts.role}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`, {
     rebalanceTimeout: 10_000,
     maxWaitTimeInMs: 50,
-    maxBytesPerPartition: 1024 * 1024,
     allowAutoTopicCreation: false,
-    retry: { initialRetryTime: 100, retries: 10, maxRetryTime: 5_000 },
   });
   let stopped = false;
   let resolveReady!: () => void;
@@ -61,7 +57,6 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
         const st = states.get(p);
         if (st) {
           st.needSeek = true;
-          st.seeked = true;
           consumer.seek({ topic: opts.topic, partition: p, offset: st.next.toString() });
         }
       }
@@ -77,7 +72,7 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
     let st = states.get(p);
     if (!st) {
       // A partition the stream did not know (added to the topic later): new partitions start empty, so read all.
-      st = { next: 0n, needSeek: true, seeked: false };
+      st = { next: 0n, needSeek: true };
       states.set(p, st);
     }
     return st;
@@ -85,41 +80,37 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
 
   try {
     await consumer.connect();
-    await consumer.subscribe({ topic: opts.topic, fromBeginning: false });
+    // From the beginning: when Kafka answers a position it no longer has (OFFSET_OUT_OF_RANGE), kafkajs resets to the
+    // oldest record it still has, where positionCheck notices the gap (from the newest, nothing would come until a new record).
+    await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: 1,
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch, isRunning, isStale }) => {
-        if (stopped || batch.messages.length === 0) return;
+      // Positions are resolved here, only for a batch delivered whole: a batch left for a seek of ours is not, so that
+      // the seek stands even when another broker's fetcher applied it while this batch was still being handled.
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, isRunning, isStale, resolveOffset }) => {
+        if (stopped) return;
         const st = await stateOf(batch.partition);
-        const first = BigInt(batch.messages[0]!.offset);
-        if (st.needSeek && !st.seeked) {
-          st.needSeek = false;
-          if (first !== st.next) {
-            st.seeked = true;
-            consumer.seek({ topic: opts.topic, partition: batch.partition, offset: st.next.toString() });
-            return;
-          }
+        const position = await positionCheck(batch, st.next, st.needSeek, async () => (await client.topicOffsets(opts.topic)).find((o) => o.partition === batch.partition)?.low ?? null);
+        if (position.gapFrom !== undefined) {
+          log?.warn({ topic: opts.topic, partition: batch.partition, from: String(position.gapFrom), to: String(position.next - 1n) }, 'offsets no longer in Kafka; the stream continues after them');
         }
-        st.needSeek = false;
-        if (st.seeked) {
-          // The answer to our seek starts at the first offset Kafka still has at or after it.
-          if (first > st.next) {
-            // kafkajs may still hand us a batch fetched before the seek landed; only a batch at or before our
-            // position proves the seek was answered. Past it, Kafka no longer has [next, first): accept the gap once.
-            log?.warn({ topic: opts.topic, partition: batch.partition, from: String(st.next), to: String(first - 1n) }, 'offsets no longer in Kafka; the stream continues after them');
-          }
-          st.seeked = false;
-        } else if (first > st.next) {
-          st.seeked = true;
+        st.next = position.next;
+        if (position.action === 'seek') {
+          st.needSeek = true;
           consumer.seek({ topic: opts.topic, partition: batch.partition, offset: st.next.toString() });
           return;
         }
+        st.needSeek = false;
+        const first = BigInt(batch.messages[0]!.offset);
+        if (!isRunning() || isStale()) return;
         const fresh = first >= st.next ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= st.next);
-        if (fresh.length === 0 || !isRunning() || isStale()) return;
-        st.next = BigInt(fresh[fresh.length - 1]!.offset) + 1n;
-        await opts.onBatch(batch.partition, fresh, BigInt(batch.highWatermark));
+        if (fresh.length > 0) {
+          st.next = BigInt(fresh[fresh.length - 1]!.offset) + 1n;
+          await opts.onBatch(batch.partition, fresh, BigInt(batch.highWatermark));
+        }
+        resolveOffset(batch.lastOffset());
       },
     });
   } catch (err) {

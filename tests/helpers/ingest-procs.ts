@@ -2,7 +2,7 @@
 // faults happen (the acked (partition, offset) set stays the oracle), and lake checks that need no lakegate code.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { KafkaLake, TrackedProducer } from './kafka-fixture';
@@ -44,8 +44,12 @@ export class Procs {
   spawn(name: string, args: string[], env: Record<string, string> = {}, opts: { record?: RegExp } = {}): Proc {
     const child = spawn(process.execPath, [MAIN, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    // LAKEGATE_TEST_CHILD_LOG_DIR: every child's whole output in a file of its own (the report keeps only a tail).
+    const dir = process.env.LAKEGATE_TEST_CHILD_LOG_DIR;
+    const file = dir ? createWriteStream(path.join(dir, `${child.pid}-${name}.log`)) : null;
     const keep = (c: Buffer | string) => {
       out = (out + String(c)).slice(-OUTPUT_KEEP);
+      file?.write(c);
     };
     // Lines worth keeping whole (e.g. assignments), per stream so that chunks of stdout and stderr do not interleave.
     const recorded: string[] = [];
