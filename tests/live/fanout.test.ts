@@ -135,8 +135,9 @@ test('fan-out: shared groups, bursts, a stalled subscriber (4008) beside a fast 
     const closed = await Promise.race([slow.closed, sleep(10_000).then(() => null)]);
     assert.ok(closed, 'the stalled connection closed');
     assert.equal(closed.code, SLOW_SUBSCRIBER_CLOSE_CODE, `close code ${closed.code} ${closed.reason}`);
-    const got = slow.messages.filter((m) => m.type === 'next').length;
-    assert.ok(got < flooded, `the stalled subscriber got ${got} of ${flooded} before the cut`);
+    // Counted without the probes (the stalled subscription gets those too): a cut subscriber misses some big events.
+    const got = slow.messages.filter((m: any) => m.type === 'next' && !String(m.payload?.data?.orders?.id).startsWith('probe-')).length;
+    assert.ok(got < flooded, `the stalled subscriber got ${got} of ${flooded} big events before the cut`);
     for (let i = 0; i < 5; i++) during.push(await probe());
     await waitFor('the slow connection is gone', () => gw.live.stats().connections === 1 && gw.live.stats().subscriptions === 1, 10_000, 20);
 
