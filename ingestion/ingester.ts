@@ -311,6 +311,10 @@ export function createIngester(opts: IngesterOptions): Ingester {
 
   const recover = async (st: PartState) => {
     const gen = st.gen;
+    // Commits queued before a reset (e.g. of the last generation) still land: where the lake ends is known after them
+    // (read before, it would send us back over their records, only to be fenced when we commit those again).
+    await st.chain;
+    if (st.gen !== gen) return;
     let next = await writer.recover(st.ds, st.topic, st.partition);
     if (next === null) {
       // Nothing in the lake yet: start at the oldest record Kafka still has, whatever the group committed.
@@ -513,7 +517,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
       consumer.on(consumer.events.CRASH, (e) => {
         log.error({ err: e.payload.error, restart: e.payload.restart }, 'ingestion consumer crashed');
         // kafkajs gives up on non-retriable errors: a worker that silently stopped consuming would be worse than none.
-        if (!e.payload.restart) opts.onFatal?.(e.payload.error);
+        if (!e.payload.restart && running) opts.onFatal?.(e.payload.error);
       });
       await consumer.connect();
       await consumer.subscribe({ topics: datasets.map((d) => d.topic), fromBeginning: true });
