@@ -4,7 +4,9 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { Kafka, logLevel } from 'kafkajs';
+import pino from 'pino';
 import { createKafkaClient } from '../../kafka';
 import { createLakeEngine } from '../../lake';
 import { createIngester } from '../../ingestion';
@@ -113,4 +115,48 @@ test('a record that cannot be dead-lettered stops its partition (nothing after i
   }, 60_000, 500);
   assert.deepEqual({ extra: res.extra, duplicates: res.duplicates }, { extra: [], duplicates: 0 });
   assert.equal(ing.stats(kl.catalog.datasetMap.get('orders')!).deadLettered, 1);
+});
+
+test('a lake that ends before the oldest record Kafka still has: one warning names the offsets passed over, and ingestion goes on from that record, each once', { timeout: 120_000 }, async (t) => {
+  const kl = await createKafkaLake(t, { partitions: 1 });
+  const engine = await createLakeEngine({ lakePath: kl.lakePath });
+  kl.defer(() => engine.close());
+  const kafka = createKafkaClient(kl.catalog.kafka);
+  kl.defer(() => kafka.close());
+  const warnings: Array<{ msg: string; from?: string; to?: string }> = [];
+  const logger = pino({ level: 'warn' }, new Writable({ write: (c, _e, cb) => (warnings.push(JSON.parse(String(c))), cb()) }));
+  const datasetDir = path.join(kl.lakePath, 'orders');
+  const prod = await trackedProducer(kl);
+
+  // 1. 200 events ingested, then the ingester stops.
+  await prod.send(Array.from({ length: 200 }, (_, i) => ({ key: `o-${i}`, value: JSON.stringify(orderEvent(i)), partition: 0 })));
+  const first = createIngester({ catalog: kl.catalog, engine, kafka, logger });
+  await first.start();
+  await waitFor('the first 200 in the lake', async () => (await compareLake(datasetDir, prod.produced)).missing.length === 0, 60_000, 250);
+  await first.stop();
+
+  // 2. Meanwhile 8 MiB more: the dev cluster keeps about 5 MiB per partition, so records after the lake's end are gone.
+  for (let b = 200; b < 712; b += 32) {
+    await prod.send(Array.from({ length: 32 }, (_, k) => ({ key: `o-${b + k}`, value: JSON.stringify({ ...orderEvent(b + k), status: 'x'.repeat(16 * 1024) }), partition: 0 })));
+  }
+  const admin = new Kafka({ brokers: kl.dc.brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  kl.defer(() => admin.disconnect());
+  const [offs] = await admin.fetchTopicOffsets('orders');
+  const low = BigInt(offs!.low);
+  assert.ok(low > 200n, `the dev cluster dropped nothing after the lake's end (low watermark ${low}): no gap to test`);
+  t.diagnostic(`the lake ends at 199; Kafka holds ${low}..${BigInt(offs!.high) - 1n}`);
+
+  // 3. A new ingester resumes where the lake ends (200), which Kafka no longer has.
+  const second = createIngester({ catalog: kl.catalog, engine, kafka, logger });
+  await second.start();
+  kl.defer(() => second.stop());
+  const expected = new Map([...prod.produced].filter(([k]) => BigInt(k.split(':')[1]!) < 200n || BigInt(k.split(':')[1]!) >= low));
+  await waitFor('every record Kafka still had in the lake', async () => (await compareLake(datasetDir, expected)).missing.length === 0, 60_000, 250);
+  await second.stop();
+  const r = await compareLake(datasetDir, expected);
+  assert.deepEqual([r.missing, r.extra, r.duplicates, r.wrong], [[], [], 0, []]);
+  assert.equal(r.rows, expected.size);
+  const gaps = warnings.filter((w) => /no longer in Kafka/.test(w.msg));
+  assert.deepEqual(gaps.map((g) => [g.from, g.to]), [['200', String(low - 1n)]], 'one warning naming the offsets passed over');
 });
