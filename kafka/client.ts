@@ -114,7 +114,8 @@ export async function positionCheck(
   if (fetchedAt !== undefined && BigInt(fetchedAt) === next) return first > next ? { action: 'read', next: first, gapFrom: next } : { action: 'read', next };
   if (!wantSeek && first < next) return { action: 'read', next };
   if (first > next) {
-    const low = await logStart().catch(() => null);
+    // Unknown (no answer within 5 s) reads as "not gone": the seek is retried by the next batch, nothing is skipped.
+    const low = await withDeadline(logStart(), 5_000, () => new Error('no answer')).catch(() => null);
     if (low !== null && low > next) return { action: first === low ? 'read' : 'seek', next: low, gapFrom: next };
   }
   return { action: 'seek', next };
