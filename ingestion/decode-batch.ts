@@ -115,7 +115,7 @@ export interface PackedRecords {
   readonly timestamps: string[];
 }
 
-interface MessageLike {
+export interface MessageLike {
   readonly value: Buffer | null;
   readonly key?: Buffer | null;
   readonly offset: string;

@@ -7,15 +7,8 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Dataset } from '../config';
-import { batchCodec, pack, sourceOf, type DecodedBatch } from './decode-batch';
+import { batchCodec, pack, sourceOf, type DecodedBatch, type MessageLike } from './decode-batch';
 import type { WorkerReply, WorkerRequest } from './decode-worker';
-
-interface MessageLike {
-  readonly value: Buffer | null;
-  readonly key?: Buffer | null;
-  readonly offset: string;
-  readonly timestamp: string;
-}
 
 export interface DecodePool {
   /** Decode and serialize one batch of a dataset's records (in a worker when the pool has any). */

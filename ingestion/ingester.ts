@@ -294,21 +294,6 @@ export function createIngester(opts: IngesterOptions): Ingester {
     retryTimers.add(t);
   };
 
-  /**
-   * Watermarks of a topic, shared by the partitions recovering at about the same time (one admin request for an
-   * assignment, not one per partition). A low watermark a moment old is as good as a fresh one: it only ever moves
-   * forward, and the answer to a seek below it starts at the first offset Kafka still has (accepted as our seek's).
-   */
-  const watermarks = new Map<string, { at: number; offsets: ReturnType<KafkaClient['topicOffsets']> }>();
-  const topicOffsets = (topic: string): ReturnType<KafkaClient['topicOffsets']> => {
-    const hit = watermarks.get(topic);
-    if (hit && Date.now() - hit.at < 2_000) return hit.offsets;
-    const offsets = kafka.topicOffsets(topic);
-    watermarks.set(topic, { at: Date.now(), offsets });
-    offsets.catch(() => watermarks.delete(topic));
-    return offsets;
-  };
-
   const recover = async (st: PartState) => {
     const gen = st.gen;
     // Commits queued before a reset (e.g. of the last generation) still land: where the lake ends is known after them
@@ -318,8 +303,8 @@ export function createIngester(opts: IngesterOptions): Ingester {
     let next = await writer.recover(st.ds, st.topic, st.partition);
     if (next === null) {
       // Nothing in the lake yet: start at the oldest record Kafka still has, whatever the group committed.
-      const offs = await topicOffsets(st.topic);
-      next = offs.find((o) => o.partition === st.partition)?.low ?? 0n;
+      // (Shared by the partitions recovering at about the same time: one admin request for an assignment.)
+      next = (await kafka.logStart(st.topic, st.partition)) ?? 0n;
     }
     if (st.gen !== gen) return;
     st.next = next;
@@ -342,7 +327,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
       if (st.next === null && st.recovering) await st.recovering;
       if (st.next === null) await recover(st);
       if (st.gen !== myGen || st.next === null) return;
-      const position = await positionCheck(batch, st.next, st.needSeek, async () => (await topicOffsets(st.topic)).find((o) => o.partition === st.partition)?.low ?? null);
+      const position = await positionCheck(batch, st.next, st.needSeek, () => kafka.logStart(st.topic, st.partition));
       if (st.gen !== myGen) return;
       if (position.gapFrom !== undefined) {
         log.warn({ topic: st.topic, partition: st.partition, from: String(position.gapFrom), to: String(position.next - 1n) }, 'offsets no longer in Kafka (retention or compaction) before they reached the lake');

@@ -17,6 +17,13 @@ export interface KafkaClient {
   /** Low and high watermarks of every partition of a topic. */
   topicOffsets(topic: string): Promise<Array<{ partition: number; low: bigint; high: bigint }>>;
   /**
+   * topicOffsets at most 2 s old: one request shared by the callers of that moment (a failed one is not kept). For
+   * readers that a moment-old answer serves (a low watermark only moves forward), not for a position to start at.
+   */
+  recentTopicOffsets(topic: string): Promise<Array<{ partition: number; low: bigint; high: bigint }>>;
+  /** The oldest offset Kafka still has in a partition (from recentTopicOffsets); null for a partition it does not list. */
+  logStart(topic: string, partition: number): Promise<bigint | null>;
+  /**
    * requestTimeoutMs: how long a request may go unanswered (default 30 s, kafkajs' and the Java client's): a broker
    * that keeps its connection open but never answers holds a send that long, before any retry.
    */
@@ -41,7 +48,7 @@ export interface ConsumerOptions {
  * metadata was read (a restarting broker is missing from it) would not be fetched for minutes after the broker is back,
  * with no error anywhere. Java consumers re-read metadata when a partition has no live leader; a short age does the same.
  */
-export const CONSUMER_METADATA_MAX_AGE_MS = 3_000;
+const CONSUMER_METADATA_MAX_AGE_MS = 3_000;
 
 export interface OutgoingMessage {
   key: string | Buffer | null;
@@ -179,16 +186,33 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
     return admin;
   };
 
+  const topicOffsets = async (topic: string) => {
+    try {
+      const a = await getAdmin();
+      const res = await a.fetchTopicOffsets(topic);
+      return res.map((r) => ({ partition: r.partition, low: BigInt(r.low), high: BigInt(r.high) }));
+    } catch (cause) {
+      throw brokerError(`could not read the offsets of topic "${topic}"`, cause);
+    }
+  };
+  const recent = new Map<string, { at: number; offsets: ReturnType<typeof topicOffsets> }>();
+  const recentTopicOffsets = (topic: string) => {
+    const hit = recent.get(topic);
+    if (hit && Date.now() - hit.at < 2_000) return hit.offsets;
+    const offsets = topicOffsets(topic);
+    recent.set(topic, { at: Date.now(), offsets });
+    offsets.catch(() => {
+      if (recent.get(topic)?.offsets === offsets) recent.delete(topic);
+    });
+    return offsets;
+  };
+
   return {
     kafka,
-    async topicOffsets(topic) {
-      try {
-        const a = await getAdmin();
-        const res = await a.fetchTopicOffsets(topic);
-        return res.map((r) => ({ partition: r.partition, low: BigInt(r.low), high: BigInt(r.high) }));
-      } catch (cause) {
-        throw brokerError(`could not read the offsets of topic "${topic}"`, cause);
-      }
+    topicOffsets,
+    recentTopicOffsets,
+    async logStart(topic, partition) {
+      return (await recentTopicOffsets(topic)).find((o) => o.partition === partition)?.low ?? null;
     },
     async createProducer(opts = {}) {
       let idempotent = opts.idempotent ?? true;
@@ -204,6 +228,7 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
       // background after 10 s while the known partitions keep serving, so that a slow or unreachable cluster never
       // adds the admin client's retries (~30 s) to a send; only the first read of a topic waits, at most 5 s.
       const partitionCache = new Map<string, { at: number; meta: Array<{ partitionId: number; leader: number }>; refreshing?: Promise<unknown> }>();
+      const firstReads = new Map<string, Promise<Array<{ partitionId: number; leader: number }>>>();
       const readPartitions = async (topic: string) => {
         const a = await getAdmin();
         const md = await a.fetchTopicMetadata({ topics: [topic] });
@@ -221,7 +246,13 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
           }
           return hit.meta;
         }
-        return withDeadline(readPartitions(topic), 5_000, () => new Error('no answer within 5 s'));
+        // One first read per topic, shared by the sends waiting for it (forgotten if it fails).
+        let first = firstReads.get(topic);
+        if (!first) {
+          firstReads.set(topic, (first = readPartitions(topic)));
+          void first.then(() => firstReads.delete(topic), () => firstReads.delete(topic));
+        }
+        return withDeadline(first, 5_000, () => new Error('no answer within 5 s'));
       };
       let p: Producer = make();
       try {

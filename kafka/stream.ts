@@ -92,7 +92,7 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
       eachBatch: async ({ batch, isRunning, isStale, resolveOffset }) => {
         if (stopped) return;
         const st = await stateOf(batch.partition);
-        const position = await positionCheck(batch, st.next, st.needSeek, async () => (await client.topicOffsets(opts.topic)).find((o) => o.partition === batch.partition)?.low ?? null);
+        const position = await positionCheck(batch, st.next, st.needSeek, () => client.logStart(opts.topic, batch.partition));
         if (position.gapFrom !== undefined) {
           log?.warn({ topic: opts.topic, partition: batch.partition, from: String(position.gapFrom), to: String(position.next - 1n) }, 'offsets no longer in Kafka; the stream continues after them');
         }

@@ -111,7 +111,7 @@ export interface StagingPlan {
   serialize(rows: readonly StagedRow[]): { text: string; maxLineBytes: number };
   /** The canonical line of one row, without its \n (what `serialize` writes for it; throws as it would). */
   line(row: StagedRow): string;
-  /** The per-value reference serializer that `serialize` must equal (kept for tests and as its fallback). */
+  /** The per-value reference serializer that `serialize` must equal (for tests; `line` falls back to its per-row form). */
   serializeReference(rows: readonly StagedRow[]): { text: string; maxLineBytes: number };
   /**
    * A SELECT of the staging file with the typed columns of the data file (JSON as text), in offset order.
@@ -248,10 +248,9 @@ export function stagingPlan(ds: Dataset): StagingPlan {
       const lines = new Array<string>(rows.length);
       let longest = 0;
       for (let r = 0; r < rows.length; r++) {
-        const row = rows[r]!;
-        const line = fastLine(row) ?? slowLine(row);
-        if (line.length > longest) longest = line.length;
-        lines[r] = line;
+        const l = line(rows[r]!);
+        if (l.length > longest) longest = l.length;
+        lines[r] = l;
       }
       // UTF-16 units to UTF-8 bytes: at most 3 bytes per unit (and the \n).
       return { text: rows.length ? lines.join('\n') + '\n' : '', maxLineBytes: (longest + (rows.length ? 1 : 0)) * 3 };

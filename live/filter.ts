@@ -66,7 +66,7 @@ function any(ps: RowPredicate[]): RowPredicate {
 }
 
 /** Reads one field; names such as "constructor" must not find Object.prototype's members on a row without them. */
-function reader(name: string): (row: EventRow) => unknown {
+export function fieldReader(name: string): (row: EventRow) => unknown {
   if (!(name in Object.prototype)) return (row) => row[name];
   return (row) => (Object.prototype.hasOwnProperty.call(row, name) ? row[name] : undefined);
 }
@@ -77,7 +77,7 @@ function listValue(f: FieldDef, op: string, v: unknown): unknown[] {
 }
 
 function compileLeaf(f: FieldDef, op: string, value: unknown): RowPredicate {
-  const get = reader(f.name);
+  const get = fieldReader(f.name);
   // The SQL tests JS truthiness of the isNull / isEmpty value when it writes the predicate; so do we.
   if (op === 'isNull') return value ? (row) => get(row) == null : (row) => get(row) != null;
   const sem = semanticsOf(f.type);

@@ -4,6 +4,7 @@
 // compared with the filter's own key semantics: NaN finds NaN, bigints by value); candidates still run the predicate.
 
 import type { WhereNode } from '../lake';
+import { fieldReader } from './filter';
 import { type Key, semanticsOf } from './values';
 
 export interface Route {
@@ -29,12 +30,6 @@ export function routeOf(where: WhereNode): Route | null {
   return null;
 }
 
-/** Reads one field as the filter does (names such as "constructor" must not find Object.prototype's members). */
-function reader(name: string): (row: Record<string, unknown>) => unknown {
-  if (!(name in Object.prototype)) return (row) => row[name];
-  return (row) => (Object.prototype.hasOwnProperty.call(row, name) ? row[name] : undefined);
-}
-
 export class RouteIndex<T> {
   private readonly fields = new Map<string, { read: (row: Record<string, unknown>) => unknown; keyOf: (v: unknown) => Key | undefined; byKey: Map<Key, Set<T>> }>();
   private readonly routes = new Map<T, Route>();
@@ -46,7 +41,7 @@ export class RouteIndex<T> {
   }
   add(item: T, route: Route): void {
     let f = this.fields.get(route.field);
-    if (!f) this.fields.set(route.field, (f = { read: reader(route.field), keyOf: route.keyOf, byKey: new Map() }));
+    if (!f) this.fields.set(route.field, (f = { read: fieldReader(route.field), keyOf: route.keyOf, byKey: new Map() }));
     let set = f.byKey.get(route.key);
     if (!set) f.byKey.set(route.key, (set = new Set()));
     set.add(item);

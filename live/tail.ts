@@ -200,11 +200,11 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
     release(tail) {
       const t = tail as TailImpl;
       t.users = Math.max(0, t.users - 1);
-      // A failed tail left the maps already: its linger must not remove a newer tail of the dataset from them.
       if (t.users > 0 || t.linger || t.dead) return;
       const close = () => {
         t.linger = null;
-        if (t.users > 0) return;
+        // A tail that failed (now, or while it lingered) left the maps already: they may hold a newer tail of the dataset.
+        if (t.users > 0 || t.dead) return;
         tails.delete(t.ds.name);
         opened.delete(t.ds.name);
         opts.onChange?.(); // the gauge follows count() at once, not after the consumer's disconnect

@@ -20,7 +20,7 @@ import { createGraphiqlHandler } from './graphiql';
 import { MAX_PAYLOAD_BYTES, MAX_TOKENS, costError, limitRules, variablesError } from './limits';
 import { createMetrics, type GatewayMetrics } from './metrics';
 import { publishFastPathPlugin } from './publish-fast-path';
-import { createKafkaClient, type KafkaClient } from '../kafka';
+import { createKafkaClient, withDeadline, type KafkaClient } from '../kafka';
 import { createIngester, type Ingester } from '../ingestion';
 import { createLiveHub, createPublisher, type LiveHub, type Publisher } from '../live';
 
@@ -66,18 +66,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const metrics = createMetrics();
   const kafka = createKafkaClient(catalog.kafka, log.child({ component: 'kafka' }));
   const ingester = opts.ingest ? createIngester({ catalog, engine, kafka, logger: log, registry: metrics.registry, queryable: true }) : null;
-  const offsetsCache = new Map<string, { at: number; value: Promise<Array<{ partition: number; low: bigint; high: bigint }> | null> }>();
-  const topicOffsets = (topic: string) => {
-    // Cached briefly and bounded in time: `datasets` must answer from the lake even when Kafka is down.
-    const hit = offsetsCache.get(topic);
-    if (hit && Date.now() - hit.at < 2_000) return hit.value;
-    const value = Promise.race([
-      kafka.topicOffsets(topic).catch(() => null),
-      new Promise<null>((r) => setTimeout(() => r(null), 2_000).unref()),
-    ]);
-    offsetsCache.set(topic, { at: Date.now(), value });
-    return value;
-  };
+  // Bounded in time: `datasets` must answer from the lake even when Kafka is down.
+  const topicOffsets = (topic: string) => withDeadline(kafka.recentTopicOffsets(topic), 2_000, () => new Error('no answer')).catch(() => null);
   const lake = createLakeReader(catalog, engine, { liveSegments: ingester ? (ds) => ingester.liveSegments(ds) : undefined, topicOffsets });
   const schema = await buildGatewaySchema(catalog);
   const formatError = createErrorFormatter(log);

@@ -74,6 +74,7 @@ export class Procs {
     let done = false;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.on('close', (code, signal) => {
+        file?.end();
         done = true;
         resolve({ code, signal });
       });
