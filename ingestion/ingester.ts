@@ -95,6 +95,8 @@ interface PartState {
 }
 
 const DLQ_RETRY_MS = 10_000;
+/** A file is committed on catching up with a backlog (flushDue) only once it has been open this long. */
+const CATCH_UP_MIN_OPEN_MS = 1_000;
 
 export function createIngester(opts: IngesterOptions): Ingester {
   const { catalog, engine, kafka, logger } = opts;
@@ -444,6 +446,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
       await flushRows();
       if (st.gen !== myGen) return;
       if (st.seg) writer.skip(st.seg, st.next! - 1n);
+      if (flushDue(st, Date.now())) rotate(st);
       // Resolved only for a batch handled to its end, with no seek pending: kafkajs re-fetches anything else from
       // where it was (records before st.next are passed over), and a pending seek is not overridden.
       if (isStale() || st.next! <= BigInt(batch.messages[batch.messages.length - 1]!.offset)) return;
@@ -461,11 +464,25 @@ export function createIngester(opts: IngesterOptions): Ingester {
     }
   }
 
+  /**
+   * Whether the open file of a partition is to be committed now: it has been open flushIntervalMs; or the partition is
+   * caught up (nothing more to read now) with records produced (Kafka time) over flushIntervalMs ago in the file, whose
+   * freshness for other processes is then already due — a backlog lands when it is read, not flushIntervalMs after its
+   * file was opened, while fresh records (steady state) keep the timer's batching. At most one catch-up commit per
+   * partition per CATCH_UP_MIN_OPEN_MS, whatever timestamps producers set.
+   */
+  const flushDue = (st: PartState, now: number): boolean => {
+    const seg = st.seg;
+    if (!seg || seg.rows === 0) return false;
+    const open = now - st.segOpenedAt;
+    if (open >= settings.flushIntervalMs) return true;
+    const caughtUp = st.next !== null && st.highWatermark !== null && st.next >= st.highWatermark;
+    return caughtUp && open >= CATCH_UP_MIN_OPEN_MS && now - seg.firstTimestampMs >= settings.flushIntervalMs;
+  };
+
   const onTimer = () => {
     const now = Date.now();
-    for (const st of states.values()) {
-      if (st.seg && !st.busy && st.seg.rows > 0 && now - st.segOpenedAt >= settings.flushIntervalMs) rotate(st);
-    }
+    for (const st of states.values()) if (!st.busy && flushDue(st, now)) rotate(st);
     if (mLag) for (const ds of datasets) { const l = api.lag(ds); if (l !== null) mLag.set({ dataset: ds.name }, Number(l)); }
   };
 

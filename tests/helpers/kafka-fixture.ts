@@ -92,7 +92,8 @@ export interface TrackedProducer {
   producer: Producer;
   produced: Produced;
   /** Sends events (values already serialized) and records the acked offsets of each. */
-  send(values: Array<{ key: string | null; value: string; partition?: number }>): Promise<void>;
+  /** timestamp: the record's CreateTime in epoch ms (default: the producer's clock). */
+  send(values: Array<{ key: string | null; value: string; partition?: number; timestamp?: number }>): Promise<void>;
 }
 
 export async function trackedProducer(kl: KafkaLake, topic = 'orders'): Promise<TrackedProducer> {
@@ -116,7 +117,7 @@ export async function trackedProducer(kl: KafkaLake, topic = 'orders'): Promise<
       }
       await Promise.all(
         [...byPart].map(async ([p, vs]) => {
-          const res = await producer.send({ topic, acks: -1, messages: vs.map((v) => ({ key: v.key, value: v.value, partition: p })) });
+          const res = await producer.send({ topic, acks: -1, messages: vs.map((v) => ({ key: v.key, value: v.value, partition: p, ...(v.timestamp === undefined ? {} : { timestamp: String(v.timestamp) }) })) });
           const base = BigInt(res[0]!.baseOffset!);
           vs.forEach((v, k) => produced.set(`${p}:${base + BigInt(k)}`, v.value));
         }),
