@@ -9,6 +9,10 @@
 //   node dist/bench/ingest.bench.js [--events 400000] [--partitions auto] [--rate 200] [--seconds 20] [--poll-ms 20]
 //                                   [--rounds 1] [--flush-ms N] [--ingest-extra 'maxBufferedBytes: 33554432']
 //                                   [--latency-partitions 4] [--phases throughput,latency] [--cpu-prof DIR] [--timeout S] [--keep]
+//                                   [--child-log DIR [--child-log-level debug]]
+//
+// --child-log keeps the throughput ingester's whole log of each round in DIR/ingest-backlog-<round>.log (at
+// --child-log-level, default info; debug adds each Kafka request and each committed file, for timelines).
 //
 // Internal role (the raw baseline's child): node dist/bench/ingest.bench.js --role raw --brokers B --topic T --events N
 
@@ -59,6 +63,8 @@ async function main(): Promise<void> {
       timeout: { type: 'string' },
       rounds: { type: 'string', default: '1' },
       'ingest-extra': { type: 'string' },
+      'child-log': { type: 'string' },
+      'child-log-level': { type: 'string', default: 'info' },
       keep: { type: 'boolean', default: false },
       // raw role only
       topic: { type: 'string' },
@@ -193,7 +199,7 @@ async function main(): Promise<void> {
     // cover every partition up to its high watermark.
     async function runIngest(round: number, n: number, offs: typeof offsets): Promise<IngestRun> {
       const c = round === 1 ? cfg : writeConfig(`throughput-${round}`, 'orders');
-      const ing = spawnWatched(process.execPath, [...profArgs(`ingest-backlog-${round}`), cli, 'ingest', '--config', c.file], { LAKEGATE_LOG_LEVEL: 'info' });
+      const ing = spawnWatched(process.execPath, [...profArgs(`ingest-backlog-${round}`), cli, 'ingest', '--config', c.file], { LAKEGATE_LOG_LEVEL: values['child-log'] ? values['child-log-level']! : 'info' });
       const datasetDir = path.join(c.lakePath, 'orders');
       const progress: Array<[number, number]> = [];
       let tJoin = NaN;
@@ -237,6 +243,10 @@ async function main(): Promise<void> {
         cpu = procCpuSeconds(ing.child.pid!);
       } finally {
         await stopChild(ing.child);
+        if (values['child-log']) {
+          mkdirSync(path.resolve(values['child-log']), { recursive: true });
+          writeFileSync(path.join(path.resolve(values['child-log']), `ingest-backlog-${round}.log`), ing.lines.join('\n') + '\n');
+        }
       }
       const complete = Number.isFinite(tDone);
       const seconds = ((complete ? tDone : wall()) - tJoin) / 1000;
