@@ -244,8 +244,9 @@ async function main(): Promise<void> {
       } finally {
         await stopChild(ing.child);
         if (values['child-log']) {
-          mkdirSync(path.resolve(values['child-log']), { recursive: true });
-          writeFileSync(path.join(path.resolve(values['child-log']), `ingest-backlog-${round}.log`), ing.lines.join('\n') + '\n');
+          const logDir = path.resolve(values['child-log']);
+          mkdirSync(logDir, { recursive: true });
+          writeFileSync(path.join(logDir, `ingest-backlog-${round}.log`), ing.lines.join('\n') + '\n');
         }
       }
       const complete = Number.isFinite(tDone);

@@ -12,6 +12,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import pino from 'pino';
 import { loadConfig, type Catalog } from '../../config';
+import { createKafkaClient, type KafkaClient } from '../../kafka';
+import { createLakeEngine, type LakeEngine } from '../../lake';
 import { startDevCluster, type DevCluster } from '../../tools/dev-cluster';
 import { TEST_CONFIG } from './lake-fixture';
 
@@ -65,6 +67,15 @@ export async function createKafkaLake(
   const ingest = opts.ingest ?? `ingest:\n  flushIntervalMs: 500\n  groupId: test-ingest\n`;
   writeFileSync(configFile, TEST_CONFIG(lakePath, `kafka:\n  brokers: ${JSON.stringify(dc.brokers)}\n  clientId: lakegate-test\n${ingest}`));
   return { defer, dc, dir, lakePath, configFile, catalog: loadConfig(configFile) };
+}
+
+/** lakegate's DuckDB engine over the fixture's lake and its Kafka client for the fixture's cluster, closed after the test. */
+export async function lakeEngineAndKafka(kl: KafkaLake): Promise<{ engine: LakeEngine; kafka: KafkaClient }> {
+  const engine = await createLakeEngine({ lakePath: kl.lakePath });
+  kl.defer(() => engine.close());
+  const kafka = createKafkaClient(kl.catalog.kafka);
+  kl.defer(() => kafka.close());
+  return { engine, kafka };
 }
 
 /** Produced events: "partition:offset" → the JSON value, as the broker's acks placed them. */

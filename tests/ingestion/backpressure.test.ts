@@ -6,10 +6,8 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { createKafkaClient } from '../../kafka';
-import { createLakeEngine } from '../../lake';
 import { createIngester } from '../../ingestion';
-import { buildDevCluster, compareLake, createKafkaLake, orderEvent, quietLogger, trackedProducer, waitFor } from '../helpers/kafka-fixture';
+import { buildDevCluster, compareLake, createKafkaLake, lakeEngineAndKafka, orderEvent, quietLogger, trackedProducer, waitFor } from '../helpers/kafka-fixture';
 
 before(buildDevCluster);
 
@@ -32,10 +30,7 @@ test('a backlog larger than maxBufferedBytes is staged in bounded pieces and lan
     await prod.send(Array.from({ length: 1_000 }, (_, k) => ({ key: `o-${b + k}`, value: JSON.stringify(orderEvent(b + k)), partition: (b + k) % 4 })));
   }
   const limit = 512 * 1024;
-  const engine = await createLakeEngine({ lakePath: kl.lakePath });
-  kl.defer(() => engine.close());
-  const kafka = createKafkaClient(kl.catalog.kafka);
-  kl.defer(() => kafka.close());
+  const { engine, kafka } = await lakeEngineAndKafka(kl);
   // A flush interval longer than the test: only the bound cuts files while the backlog is read.
   const ing = createIngester({ catalog: kl.catalog, engine, kafka, logger: quietLogger(), settings: { maxBufferedBytes: limit, flushIntervalMs: 600_000 } });
   const datasetDir = path.join(kl.lakePath, 'orders');

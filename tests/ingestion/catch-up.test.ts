@@ -6,10 +6,8 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { createKafkaClient } from '../../kafka';
-import { createLakeEngine } from '../../lake';
 import { createIngester } from '../../ingestion';
-import { buildDevCluster, compareLake, createKafkaLake, orderEvent, quietLogger, trackedProducer, visibleFiles, waitFor, type KafkaLake } from '../helpers/kafka-fixture';
+import { buildDevCluster, compareLake, createKafkaLake, lakeEngineAndKafka, orderEvent, quietLogger, trackedProducer, visibleFiles, waitFor, type KafkaLake } from '../helpers/kafka-fixture';
 
 before(buildDevCluster);
 
@@ -24,10 +22,7 @@ async function ingestBacklog(t: import('node:test').TestContext, timestamp: numb
   for (let b = 0; b < N; b += 500) {
     await prod.send(Array.from({ length: 500 }, (_, k) => ({ key: `o-${b + k}`, value: JSON.stringify(orderEvent(b + k)), partition: (b + k) % PARTS, timestamp })));
   }
-  const engine = await createLakeEngine({ lakePath: kl.lakePath });
-  kl.defer(() => engine.close());
-  const kafka = createKafkaClient(kl.catalog.kafka);
-  kl.defer(() => kafka.close());
+  const { engine, kafka } = await lakeEngineAndKafka(kl);
   const ing = createIngester({ catalog: kl.catalog, engine, kafka, logger: quietLogger(), settings: { flushIntervalMs: FLUSH_MS } });
   await ing.start();
   kl.defer(() => ing.stop());

@@ -7,19 +7,14 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
-import { createKafkaClient } from '../../kafka';
-import { createLakeEngine } from '../../lake';
 import { createIngester } from '../../ingestion';
-import { buildDevCluster, compareLake, createKafkaLake, orderEvent, quietLogger, trackedProducer, waitFor } from '../helpers/kafka-fixture';
+import { buildDevCluster, compareLake, createKafkaLake, lakeEngineAndKafka, orderEvent, quietLogger, trackedProducer, waitFor } from '../helpers/kafka-fixture';
 
 before(buildDevCluster);
 
 test('every produced event lands exactly once; poison records go to the DLQ with their source headers', { timeout: 120_000 }, async (t) => {
   const kl = await createKafkaLake(t);
-  const engine = await createLakeEngine({ lakePath: kl.lakePath });
-  kl.defer(() => engine.close());
-  const kafka = createKafkaClient(kl.catalog.kafka);
-  kl.defer(() => kafka.close());
+  const { engine, kafka } = await lakeEngineAndKafka(kl);
   const ing = createIngester({ catalog: kl.catalog, engine, kafka, logger: quietLogger() });
   await ing.start();
   kl.defer(() => ing.stop());
@@ -77,10 +72,7 @@ test('every produced event lands exactly once; poison records go to the DLQ with
 
 test('a record that cannot be dead-lettered stops its partition (nothing after it is skipped) until the DLQ works again', { timeout: 120_000 }, async (t) => {
   const kl = await createKafkaLake(t, { partitions: 2 });
-  const engine = await createLakeEngine({ lakePath: kl.lakePath });
-  kl.defer(() => engine.close());
-  const kafka = createKafkaClient(kl.catalog.kafka);
-  kl.defer(() => kafka.close());
+  const { engine, kafka } = await lakeEngineAndKafka(kl);
   const prod = await trackedProducer(kl);
   const before = Array.from({ length: 200 }, (_, i) => ({ key: `o-${i}`, value: JSON.stringify(orderEvent(i)), partition: i % 2 }));
   await prod.send(before);
@@ -119,10 +111,7 @@ test('a record that cannot be dead-lettered stops its partition (nothing after i
 
 test('a lake that ends before the oldest record Kafka still has: one warning names the offsets passed over, and ingestion goes on from that record, each once', { timeout: 120_000 }, async (t) => {
   const kl = await createKafkaLake(t, { partitions: 1 });
-  const engine = await createLakeEngine({ lakePath: kl.lakePath });
-  kl.defer(() => engine.close());
-  const kafka = createKafkaClient(kl.catalog.kafka);
-  kl.defer(() => kafka.close());
+  const { engine, kafka } = await lakeEngineAndKafka(kl);
   const warnings: Array<{ msg: string; from?: string; to?: string }> = [];
   const logger = pino({ level: 'warn' }, new Writable({ write: (c, _e, cb) => (warnings.push(JSON.parse(String(c))), cb()) }));
   const datasetDir = path.join(kl.lakePath, 'orders');
