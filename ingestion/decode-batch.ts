@@ -35,9 +35,12 @@ export interface ThrownError {
 }
 
 export interface DecodedBatch {
-  /** The canonical lines of the records decoded (status Ok), in record order, each ending in \n. */
-  readonly text: string;
-  /** Per record, the index in `text` just after its line; a record without a line ends where the previous one did. */
+  /**
+   * The canonical lines of the records decoded (status Ok), in record order, each ending in \n, in UTF-8: what the
+   * staging file receives as it is (encoded here, in the worker, and handed over without a copy).
+   */
+  readonly data: Uint8Array;
+  /** Per record, the byte index in `data` just after its line; a record without a line ends where the previous one did. */
   readonly ends: Int32Array;
   readonly status: Uint8Array;
   /** Per record, the event time in epoch ms (the row's eventTimeMs), NaN when none. */
@@ -67,7 +70,7 @@ export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
     const status = new Uint8Array(n);
     const eventTimeMs = new Float64Array(n);
     const errors = new Map<number, string | ThrownError>();
-    const lines: string[] = [];
+    const out = new Utf8Lines(n * 64 + totalValueBytes(src));
     let end = 0;
     for (let i = 0; i < n; i++) {
       eventTimeMs[i] = NaN;
@@ -90,8 +93,7 @@ export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
       const k = src.key(i);
       try {
         const line = plan.line({ values: res.row.values, offset: BigInt(src.offset(i)), timestampMs: Number(src.timestamp(i)), key: k ? k.toString('utf8') : null, bytes: 0 });
-        lines.push(line);
-        end += line.length + 1;
+        end = out.push(line);
         status[i] = RecordStatus.Ok;
       } catch (e) {
         status[i] = RecordStatus.LineThrew;
@@ -99,8 +101,40 @@ export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
       }
       ends[i] = end;
     }
-    return { text: lines.length ? lines.join('\n') + '\n' : '', ends, status, eventTimeMs, errors };
+    return { data: out.bytes(), ends, status, eventTimeMs, errors };
   };
+}
+
+function totalValueBytes(src: RecordSource): number {
+  let n = 0;
+  for (let i = 0; i < src.count; i++) n += src.value(i)?.length ?? 0;
+  return n;
+}
+
+/** Lines encoded as UTF-8 one after another into one growing buffer (its own ArrayBuffer: transferable). */
+class Utf8Lines {
+  private buf: Buffer;
+  private at = 0;
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafeSlow(Math.max(capacity, 1024));
+  }
+  /** Append `line` and a \n; the byte index just after them. */
+  push(line: string): number {
+    // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair is 2 units for 4 bytes).
+    const need = this.at + line.length * 3 + 1;
+    if (need > this.buf.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2));
+      this.buf.copy(grown, 0, 0, this.at);
+      this.buf = grown;
+    }
+    this.at += this.buf.write(line, this.at, 'utf8');
+    this.buf[this.at++] = 0x0a;
+    return this.at;
+  }
+  /** The lines written (a view of the buffer). */
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.at);
+  }
 }
 
 /** Records packed for a worker: values and keys in one buffer each (a length of -1 is a null). */

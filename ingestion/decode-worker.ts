@@ -26,7 +26,7 @@ parentPort!.on('message', (req: WorkerRequest) => {
     if (!codec) throw new Error(`no dataset "${req.records.dataset}" in the decode worker`);
     const batch = codec(unpack(req.records));
     reply = { id: req.id, batch };
-    parentPort!.postMessage(reply, [batch.ends.buffer, batch.status.buffer, batch.eventTimeMs.buffer] as ArrayBuffer[]);
+    parentPort!.postMessage(reply, [batch.data.buffer, batch.ends.buffer, batch.status.buffer, batch.eventTimeMs.buffer] as ArrayBuffer[]);
   } catch (err) {
     reply = { id: req.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
     parentPort!.postMessage(reply);

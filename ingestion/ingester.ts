@@ -217,8 +217,9 @@ export function createIngester(opts: IngesterOptions): Ingester {
         if (res.file) {
           counts.get(st.ds.name)!.files++;
           mFiles?.inc({ dataset: st.ds.name });
-          mCommit?.observe({ dataset: st.ds.name }, Number(process.hrtime.bigint() - t0) / 1e9);
-          log.debug({ file: res.file, rows: res.rows }, 'committed a data file');
+          const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+          mCommit?.observe({ dataset: st.ds.name }, seconds);
+          log.debug({ file: res.file, rows: res.rows, ms: Math.round(seconds * 1000) }, 'committed a data file');
         }
         st.committedEnd = seg.end;
         // Not awaited: a slow coordinator must not hold the next file commits (the lake is the source of truth).
@@ -366,8 +367,8 @@ export function createIngester(opts: IngesterOptions): Ingester {
       const msgs = from === 0 ? batch.messages : batch.messages.slice(from);
       const decoded = await pool.decode(ds, msgs);
       if (st.gen !== myGen) return;
-      const { text, ends, status, eventTimeMs, errors } = decoded;
-      // Rows decoded but not appended yet: records first..last of this batch, contiguous lines of `text`.
+      const { data, ends, status, eventTimeMs, errors } = decoded;
+      // Rows decoded but not appended yet: records first..last of this batch, contiguous lines of `data`.
       let pFirst = -1;
       let pLast = -1;
       let pRows = 0;
@@ -379,7 +380,7 @@ export function createIngester(opts: IngesterOptions): Ingester {
         if (pRows === 0 || !st.seg || st.gen !== myGen) return;
         // As the writer's serialize did: the first row of the chunk that could not be serialized fails it whole.
         if (pThrown) raise(pThrown);
-        const chunk: SerializedRows = { text: text.slice(pFirst === 0 ? 0 : ends[pFirst - 1]!, ends[pLast]!), maxLineBytes: pLongest * 3, rows: pRows, bytes: pBytes, lastOffset: pLastOffset };
+        const chunk: SerializedRows = { data: data.subarray(pFirst === 0 ? 0 : ends[pFirst - 1]!, ends[pLast]!), maxLineBytes: pLongest, rows: pRows, bytes: pBytes, lastOffset: pLastOffset };
         const n = pRows;
         pFirst = pLast = -1;
         pRows = pBytes = pLongest = 0;
@@ -389,7 +390,9 @@ export function createIngester(opts: IngesterOptions): Ingester {
       };
       for (let i = 0; i < msgs.length; i++) {
         const msg = msgs[i]!;
-        if (!isRunning() || isStale() || st.gen !== myGen) break;
+        // A stop or a pending seek ends the batch early (only a shortcut: what follows a seek is re-fetched and passed
+        // over up to st.next, a reset changes st.gen). Checked every 256 records: kafkajs' isStale builds a key each call.
+        if (st.gen !== myGen || ((i & 255) === 0 && (!isRunning() || isStale()))) break;
         const offset = BigInt(msg.offset);
         if (offset < st.next!) {
           // Never within a batch (its offsets only grow); were it ever, the pending lines must stay contiguous.

@@ -31,11 +31,11 @@ export interface StagedRow {
   readonly bytes: number;
 }
 
-/** Consecutive rows as canonical staging lines: exactly `stagingPlan(ds).serialize(rows)` of those rows. */
+/** Consecutive rows as canonical staging lines: exactly `stagingPlan(ds).serialize(rows)` of those rows, in UTF-8. */
 export interface SerializedRows {
-  /** The lines, each ending in \n. */
-  readonly text: string;
-  /** serialize's bound on the UTF-8 bytes of the longest line. */
+  /** The lines, each ending in \n, as UTF-8 (written to the staging file as they are). */
+  readonly data: Uint8Array;
+  /** A bound on the UTF-8 bytes of the longest line. */
   readonly maxLineBytes: number;
   readonly rows: number;
   /** Sum of the rows' `bytes`. */
@@ -298,7 +298,7 @@ export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {
     const st = staging.get(seg);
     if (!st || st.fd < 0) throw new Error('append to a segment without its staging file');
     if (st.error) throw st.error;
-    const { text, maxLineBytes } = lines;
+    const { data, maxLineBytes } = lines;
     if (maxLineBytes + 1 >= st.maxObject) {
       // A record longer than the view reads (a rare one): widen the view before the line is in the file.
       const plan = planOf(seg.ds);
@@ -312,10 +312,9 @@ export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {
     // A synchronous write: it only copies into the page cache (well under a millisecond per MiB), where an async
     // one would wait behind DuckDB's COPYs and fsyncs for a thread of libuv's small pool.
     try {
-      const buf = Buffer.from(text, 'utf8');
       let off = 0;
-      while (off < buf.length) off += writeSync(st.fd, buf, off, buf.length - off);
-      seg.staged += buf.length;
+      while (off < data.length) off += writeSync(st.fd, data, off, data.length - off);
+      seg.staged += data.length;
     } catch (err) {
       st.error = err;
       throw err;
@@ -353,7 +352,7 @@ export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {
       const { text, maxLineBytes } = planOf(seg.ds).serialize(rows);
       let bytes = 0;
       for (const r of rows) bytes += r.bytes;
-      await writeLines(seg, { text, maxLineBytes, rows: rows.length, bytes, lastOffset: rows[rows.length - 1]!.offset });
+      await writeLines(seg, { data: Buffer.from(text, 'utf8'), maxLineBytes, rows: rows.length, bytes, lastOffset: rows[rows.length - 1]!.offset });
     },
 
     async appendLines(seg, lines) {

@@ -125,7 +125,7 @@ function outcomes(b: DecodedBatch): Outcome[] {
   for (let i = 0; i < b.status.length; i++) {
     const start = i === 0 ? 0 : b.ends[i - 1]!;
     const o: Outcome = { status: b.status[i]!, eventTimeMs: b.eventTimeMs[i]! };
-    if (o.status === RecordStatus.Ok) o.line = b.text.slice(start, b.ends[i]!);
+    if (o.status === RecordStatus.Ok) o.line = Buffer.from(b.data.subarray(start, b.ends[i]!)).toString('utf8');
     else {
       assert.equal(b.ends[i], start, `record ${i} without a line takes no text`);
       const e = b.errors.get(i)!;
@@ -133,7 +133,7 @@ function outcomes(b: DecodedBatch): Outcome[] {
     }
     out.push(o);
   }
-  assert.equal(b.ends.length ? b.ends[b.ends.length - 1] : 0, b.text.length, 'the text is the lines and nothing else');
+  assert.equal(b.ends.length ? b.ends[b.ends.length - 1] : 0, b.data.length, 'the bytes are the lines and nothing else');
   return out;
 }
 
