@@ -93,7 +93,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'ingest': {
       const log = createLogger();
-      const engine = await createLakeEngine({ lakePath: catalog.lake.path, threads: catalog.lake.threads || undefined, memoryLimit: catalog.lake.memoryLimit || '1GB' });
+      // An ingest worker's DuckDB only converts staging files into data files (a few commits at once, each a task of
+      // its own) and compacts; it answers no query. One thread, unless lake.threads says otherwise: DuckDB's default
+      // of one per core only competes with the decode workers (bench/ingest.bench.ts: 5–8% less CPU per event).
+      const engine = await createLakeEngine({ lakePath: catalog.lake.path, threads: catalog.lake.threads || 1, memoryLimit: catalog.lake.memoryLimit || '1GB' });
       const kafka = createKafkaClient(catalog.kafka, log.child({ component: 'kafka' }));
       const ingester = createIngester({
         catalog, engine, kafka, logger: log,
