@@ -1,12 +1,12 @@
 // A batch of one partition's Kafka records → their decode results and canonical staging lines, in one pass that can
 // run in a worker thread (decode-pool.ts) or on the ingestion thread. Invariant: for every record, the outcome is the
 // one the per-record path gives — `createDecoder(ds)` (the same row, or the same error text for the dead-letter
-// topic, or the same exception) and `stagingPlan(ds).line` of that row (the same line, or the same exception, raised
-// where that row is appended). Nothing here decides rotation, offsets or commits: the ingester still does, in order.
+// topic, or the same exception) and `stagingPlan(ds).line` of that row, here by `lineOf` (the same line, or the same
+// exception, raised where that row is appended). Nothing here decides rotation, offsets or commits: the ingester still does, in order.
 
 import type { Dataset } from '../config';
 import { stagingPlan } from '../lake/staging';
-import { createDecoder } from './decode';
+import { createTextDecoder } from './decode';
 
 /** Outcome of one record. */
 export const RecordStatus = {
@@ -23,8 +23,12 @@ export const RecordStatus = {
 /** Records of one batch, as the ingester hands them over (offsets and timestamps as kafkajs gives them). */
 export interface RecordSource {
   readonly count: number;
-  value(i: number): Buffer | null;
-  key(i: number): Buffer | null;
+  /** The value decoded from UTF-8 as Buffer#toString does it, or null (a tombstone). */
+  valueText(i: number): string | null;
+  /** Bytes of the value (0 for none). */
+  valueBytes(i: number): number;
+  /** The key decoded from UTF-8 as Buffer#toString does it, or null. */
+  keyText(i: number): string | null;
   offset(i: number): string;
   timestamp(i: number): string;
 }
@@ -62,7 +66,7 @@ const asThrown = (e: unknown): ThrownError =>
 
 /** The batch codec of one dataset. */
 export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
-  const decode = createDecoder(ds);
+  const decode = createTextDecoder(ds);
   const plan = stagingPlan(ds);
   return (src) => {
     const n = src.count;
@@ -76,7 +80,7 @@ export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
       eventTimeMs[i] = NaN;
       let res;
       try {
-        res = decode(src.value(i));
+        res = decode(src.valueText(i));
       } catch (e) {
         status[i] = RecordStatus.DecodeThrew;
         errors.set(i, asThrown(e));
@@ -90,9 +94,8 @@ export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
         continue;
       }
       if (res.row.eventTimeMs !== null) eventTimeMs[i] = res.row.eventTimeMs;
-      const k = src.key(i);
       try {
-        const line = plan.line({ values: res.row.values, offset: BigInt(src.offset(i)), timestampMs: Number(src.timestamp(i)), key: k ? k.toString('utf8') : null, bytes: 0 });
+        const line = plan.lineOf(res.row.values, src.offset(i), Number(src.timestamp(i)), src.keyText(i));
         end = out.push(line);
         status[i] = RecordStatus.Ok;
       } catch (e) {
@@ -107,7 +110,7 @@ export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
 
 function totalValueBytes(src: RecordSource): number {
   let n = 0;
-  for (let i = 0; i < src.count; i++) n += src.value(i)?.length ?? 0;
+  for (let i = 0; i < src.count; i++) n += src.valueBytes(i);
   return n;
 }
 
@@ -188,28 +191,30 @@ export function pack(dataset: string, msgs: readonly MessageLike[]): PackedRecor
   return { dataset, count: n, values, valueLens, keys, keyLens, offsets, timestamps };
 }
 
-/** A RecordSource over PackedRecords (views, no copies). */
+/** A RecordSource over PackedRecords (each text decoded straight from the packed bytes, no view per record). */
 export function unpack(p: PackedRecords): RecordSource {
-  const view = (buf: Uint8Array, lens: Int32Array) => {
+  const texts = (bytes: Uint8Array, lens: Int32Array) => {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     const starts = new Int32Array(lens.length);
     let at = 0;
     for (let i = 0; i < lens.length; i++) {
       starts[i] = at;
       if (lens[i]! > 0) at += lens[i]!;
     }
-    return (i: number): Buffer | null => (lens[i]! < 0 ? null : Buffer.from(buf.buffer, buf.byteOffset + starts[i]!, lens[i]!));
+    return (i: number): string | null => (lens[i]! < 0 ? null : buf.toString('utf8', starts[i]!, starts[i]! + lens[i]!));
   };
-  const value = view(p.values, p.valueLens);
-  const key = view(p.keys, p.keyLens);
-  return { count: p.count, value, key, offset: (i) => p.offsets[i]!, timestamp: (i) => p.timestamps[i]! };
+  const valueText = texts(p.values, p.valueLens);
+  const keyText = texts(p.keys, p.keyLens);
+  return { count: p.count, valueText, valueBytes: (i) => Math.max(0, p.valueLens[i]!), keyText, offset: (i) => p.offsets[i]!, timestamp: (i) => p.timestamps[i]! };
 }
 
 /** A RecordSource over kafkajs messages, for the codec on the ingestion thread. */
 export function sourceOf(msgs: readonly MessageLike[]): RecordSource {
   return {
     count: msgs.length,
-    value: (i) => msgs[i]!.value,
-    key: (i) => msgs[i]!.key ?? null,
+    valueText: (i) => msgs[i]!.value?.toString('utf8') ?? null,
+    valueBytes: (i) => msgs[i]!.value?.length ?? 0,
+    keyText: (i) => msgs[i]!.key?.toString('utf8') ?? null,
     offset: (i) => msgs[i]!.offset,
     timestamp: (i) => msgs[i]!.timestamp,
   };

@@ -217,12 +217,18 @@ function fieldCoercer(f: FieldDef): Coerce {
 
 /** A decoder for one dataset: fields are looked up once, then every record is a tight loop. */
 export function createDecoder(ds: Dataset): (value: Buffer | null) => DecodeResult {
+  const decodeText = createTextDecoder(ds);
+  return (value) => decodeText(value === null ? null : value.toString('utf8'));
+}
+
+/** The same decoder for a value already decoded from UTF-8 (as Buffer#toString does it; null for a tombstone). */
+export function createTextDecoder(ds: Dataset): (text: string | null) => DecodeResult {
   const decodeObject = createObjectDecoder(ds);
-  return (value) => {
-    if (value === null) return { ok: false, error: 'the record has no value (tombstone)' };
+  return (text) => {
+    if (text === null) return { ok: false, error: 'the record has no value (tombstone)' };
     let doc: unknown;
     try {
-      doc = JSON.parse(value.toString('utf8'));
+      doc = JSON.parse(text);
     } catch (e) {
       return { ok: false, error: `invalid JSON: ${(e as Error).message}` };
     }

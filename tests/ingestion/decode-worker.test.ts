@@ -137,24 +137,27 @@ function outcomes(b: DecodedBatch): Outcome[] {
   return out;
 }
 
-test('a worker decodes and serializes adversarial records exactly as the ingestion thread does', async () => {
-  const recs = records(ADVERSARIAL, 9_007_199_254_740_000, (i) => 1_795_000_000_000 + i * 1_000);
-  const expected = reference(orders, recs);
-  // The inputs do reach every outcome.
-  const seen = new Set(expected.map((e) => e.status));
-  for (const s of [RecordStatus.Ok, RecordStatus.Invalid, RecordStatus.LineThrew]) assert.ok(seen.has(s), `outcome ${s} exercised`);
-  assert.ok(expected.some((e) => typeof e.error === 'string' && e.error.includes('unpaired UTF-16 surrogate')));
-  for (const workers of [0, 1, 2]) {
-    const pool = createDecodePool(catalog.datasets, workers);
-    try {
-      const got = outcomes(await pool.decode(orders, recs));
-      assert.equal(got.length, recs.length);
-      for (let i = 0; i < recs.length; i++) assert.deepEqual(got[i], expected[i], `workers=${workers}, record ${i}: ${String(ADVERSARIAL[i]).slice(0, 80)}`);
-    } finally {
-      await pool.close();
+// Offsets of up to 15 digits take the codec's number path, longer ones its BigInt path: both against the reference.
+for (const firstOffset of [1_000, 9_007_199_254_740_000]) {
+  test(`a worker decodes and serializes adversarial records exactly as the ingestion thread does (offsets from ${firstOffset})`, async () => {
+    const recs = records(ADVERSARIAL, firstOffset, (i) => 1_795_000_000_000 + i * 1_000);
+    const expected = reference(orders, recs);
+    // The inputs do reach every outcome.
+    const seen = new Set(expected.map((e) => e.status));
+    for (const s of [RecordStatus.Ok, RecordStatus.Invalid, RecordStatus.LineThrew]) assert.ok(seen.has(s), `outcome ${s} exercised`);
+    assert.ok(expected.some((e) => typeof e.error === 'string' && e.error.includes('unpaired UTF-16 surrogate')));
+    for (const workers of [0, 1, 2]) {
+      const pool = createDecodePool(catalog.datasets, workers);
+      try {
+        const got = outcomes(await pool.decode(orders, recs));
+        assert.equal(got.length, recs.length);
+        for (let i = 0; i < recs.length; i++) assert.deepEqual(got[i], expected[i], `workers=${workers}, record ${i}: ${String(ADVERSARIAL[i]).slice(0, 80)}`);
+      } finally {
+        await pool.close();
+      }
     }
-  }
-});
+  });
+}
 
 test('offsets beyond 2^53, odd Kafka timestamps and keys: the same lines or the same exceptions', async () => {
   const ok = JSON.stringify({ id: 'c1', name: 'n', updatedAt: '2026-11-21T10:00:00Z' });
@@ -163,9 +166,18 @@ test('offsets beyond 2^53, odd Kafka timestamps and keys: the same lines or the 
     { value: Buffer.from(ok), key: Buffer.from([0xed, 0xa0, 0x80]), offset: '0', timestamp: '-1' },
     { value: Buffer.from(ok), key: Buffer.from('k'), offset: '1', timestamp: '1.5' }, // not integral ms: cannot be staged
     { value: Buffer.from(ok), key: Buffer.from('k'), offset: '2', timestamp: 'NaN' },
+    // Offsets kafkajs never gives, where BigInt decides: the same value, or the same exception.
+    { value: Buffer.from(ok), key: Buffer.from('k'), offset: '007', timestamp: '1795000000000' },
+    { value: Buffer.from(ok), key: Buffer.from('k'), offset: ' 12', timestamp: '1795000000000' },
+    { value: Buffer.from(ok), key: Buffer.from('k'), offset: '0x1f', timestamp: '1795000000000' },
+    { value: Buffer.from(ok), key: Buffer.from('k'), offset: '1e3', timestamp: '1795000000000' },
+    { value: Buffer.from(ok), key: Buffer.from('k'), offset: '', timestamp: '1795000000000' },
+    { value: Buffer.from(ok), key: Buffer.from('k'), offset: '999999999999999', timestamp: '1795000000000' },
+    { value: Buffer.from(ok), key: Buffer.from('k'), offset: '9007199254740993', timestamp: '1795000000000' },
   ];
   const expected = reference(customers, recs);
   assert.equal(expected[2]!.status, RecordStatus.LineThrew);
+  assert.equal(expected[7]!.status, RecordStatus.LineThrew, 'BigInt refuses 1e3');
   const pool = createDecodePool(catalog.datasets, 1);
   try {
     assert.deepEqual(outcomes(await pool.decode(customers, recs)), expected);
