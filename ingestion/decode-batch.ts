@@ -2,7 +2,8 @@
 // run in a worker thread (decode-pool.ts) or on the ingestion thread. Invariant: for every record, the outcome is the
 // one the per-record path gives — `createDecoder(ds)` (the same row, or the same error text for the dead-letter
 // topic, or the same exception) and `stagingPlan(ds).line` of that row, here by `lineOf` (the same line, or the same
-// exception, raised where that row is appended). Nothing here decides rotation, offsets or commits: the ingester still does, in order.
+// exception, raised where that row is appended). Nothing here decides rotation, offsets or commits: the ingester
+// still does, in order.
 
 import type { Dataset } from '../config';
 import { stagingPlan } from '../lake/staging';

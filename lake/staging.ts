@@ -236,7 +236,7 @@ export function stagingPlan(ds: Dataset): StagingPlan {
    * An object literal of the canonical values in field order, then o, t, k (made once per dataset: one hidden class
    * for every line, where keyed stores of c0…cN went megamorphic). Its code holds only column indices.
    */
-  const lineObject = new Function('a', 'o', 't', 'k', `return {${names.map((c, i) => `${c}: a[${i}]`).join(', ')}, o: o, t: t, k: k};`) as (
+  const lineObject = new Function('a', 'o', 't', 'k', `return {${[...names.map((c, i) => `${c}: a[${i}]`), 'o: o', 't: t', 'k: k'].join(', ')}};`) as (
     a: readonly unknown[],
     o: number,
     t: number,
