@@ -26,8 +26,8 @@ export interface RecordSource {
   readonly count: number;
   /** The value decoded from UTF-8 as Buffer#toString does it, or null (a tombstone). */
   valueText(i: number): string | null;
-  /** Bytes of the value (0 for none). */
-  valueBytes(i: number): number;
+  /** Bytes of all the values (what the lines' buffer starts from). */
+  readonly valueBytes: number;
   /** The key decoded from UTF-8 as Buffer#toString does it, or null. */
   keyText(i: number): string | null;
   offset(i: number): string;
@@ -75,7 +75,7 @@ export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
     const status = new Uint8Array(n);
     const eventTimeMs = new Float64Array(n);
     const errors = new Map<number, string | ThrownError>();
-    const out = new Utf8Lines(n * 64 + totalValueBytes(src));
+    const out = new Utf8Lines(n * 64 + src.valueBytes);
     let end = 0;
     for (let i = 0; i < n; i++) {
       eventTimeMs[i] = NaN;
@@ -107,12 +107,6 @@ export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
     }
     return { data: out.bytes(), ends, status, eventTimeMs, errors };
   };
-}
-
-function totalValueBytes(src: RecordSource): number {
-  let n = 0;
-  for (let i = 0; i < src.count; i++) n += src.valueBytes(i);
-  return n;
 }
 
 /** Lines encoded as UTF-8 one after another into one growing buffer (its own ArrayBuffer: transferable). */
@@ -206,15 +200,17 @@ export function unpack(p: PackedRecords): RecordSource {
   };
   const valueText = texts(p.values, p.valueLens);
   const keyText = texts(p.keys, p.keyLens);
-  return { count: p.count, valueText, valueBytes: (i) => Math.max(0, p.valueLens[i]!), keyText, offset: (i) => p.offsets[i]!, timestamp: (i) => p.timestamps[i]! };
+  return { count: p.count, valueText, valueBytes: p.values.length, keyText, offset: (i) => p.offsets[i]!, timestamp: (i) => p.timestamps[i]! };
 }
 
 /** A RecordSource over kafkajs messages, for the codec on the ingestion thread. */
 export function sourceOf(msgs: readonly MessageLike[]): RecordSource {
+  let valueBytes = 0;
+  for (const m of msgs) valueBytes += m.value?.length ?? 0;
   return {
     count: msgs.length,
     valueText: (i) => msgs[i]!.value?.toString('utf8') ?? null,
-    valueBytes: (i) => msgs[i]!.value?.length ?? 0,
+    valueBytes,
     keyText: (i) => msgs[i]!.key?.toString('utf8') ?? null,
     offset: (i) => msgs[i]!.offset,
     timestamp: (i) => msgs[i]!.timestamp,
