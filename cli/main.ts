@@ -9,6 +9,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { compactDataset, createLakeEngine, ensureSampleLake } from '../lake';
 import { createKafkaClient } from '../kafka';
+import { installKafkajsCodecs } from '../kafka/kafkajs-codecs';
 import { createIngester } from '../ingestion';
 import { buildGatewaySchema, printGatewaySchema } from '../schema';
 import { createLogger, startGateway } from '../server';
@@ -85,14 +86,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'serve': {
-      const log = createLogger();
+      const log = processLogger();
       const gateway = await startGateway({ catalog, logger: log, port, ingest: values.ingest });
       process.stdout.write(`\nlakegate is up: GraphiQL at ${gateway.url}  (Ctrl-C to stop)\n\n`);
       await untilSignal(() => gateway.stop(), log);
       return 0;
     }
     case 'ingest': {
-      const log = createLogger();
+      const log = processLogger();
       // An ingest worker's DuckDB only converts staging files into data files (a few commits at once, each a task of
       // its own) and compacts; it answers no query. One thread, unless lake.threads says otherwise: DuckDB's default
       // of one per core only competes with the decode workers (bench/ingest.bench.ts: 5–8% less CPU per event).
@@ -128,13 +129,24 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'dev': {
-      const log = createLogger();
+      const log = processLogger();
       return runDev(catalog, log, port);
     }
     default:
       process.stderr.write(`lakegate: unknown command "${command}"\n\n${USAGE}`);
       return 2;
   }
+}
+
+/**
+ * The logger of a long-running command; first, kafkajs' record batch decoder and produce encoder are replaced by
+ * lakegate's faster equivalents for this process (kafka/kafkajs-codecs.ts).
+ */
+function processLogger() {
+  const log = createLogger();
+  const codecs = installKafkajsCodecs();
+  log.debug({ installed: codecs.ok }, codecs.reason);
+  return log;
 }
 
 /** `lakegate dev`: a dev Kafka cluster, sample history, demo events, in-process ingestion and the gateway. */
