@@ -4,6 +4,7 @@
 import { Kafka, logLevel, CompressionTypes, Partitioners, type Batch, type Consumer, type EachBatchPayload, type IHeaders, type Producer, type KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors';
+import { createDefaultPartitioner } from './kafkajs-codecs';
 
 export type { EachBatchPayload, KafkaMessage, IHeaders };
 
@@ -223,7 +224,7 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
           allowAutoTopicCreation: true,
           ...(opts.retries === undefined ? {} : { retry: { initialRetryTime: 100, retries: opts.retries, maxRetryTime: 2_000 } }),
         });
-      const partitioner = Partitioners.DefaultPartitioner();
+      const partitioner = createDefaultPartitioner(Partitioners.DefaultPartitioner());
       // Partition metadata, as the Java producer keeps it (metadata.max.age.ms): read once, then refreshed in the
       // background after 10 s while the known partitions keep serving, so that a slow or unreachable cluster never
       // adds the admin client's retries (~30 s) to a send; only the first read of a topic waits, at most 5 s.

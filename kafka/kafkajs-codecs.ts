@@ -19,6 +19,7 @@
 /* eslint-disable @typescript-eslint/no-require-imports */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { PartitionerArgs } from 'kafkajs';
 
 const KAFKAJS_VERSION = '2.2.4';
 
@@ -420,4 +421,46 @@ export function installKafkajsCodecs(): { ok: boolean; reason: string } {
   ];
   for (const h of holders) delete require.cache[kjs(h)];
   return (installed = { ok: true, reason: `kafkajs ${version}: lakegate's record batch decoder and produce encoder` });
+}
+
+/** kafkajs' murmur2 (Kafka's Java Utils.murmur2) in 32-bit integer arithmetic: kafkajs computes it with BigInt. */
+export function murmur2(key: string | Buffer): number {
+  const data = Buffer.isBuffer(key) ? key : Buffer.from(String(key));
+  const length = data.length;
+  const m = 0x5bd1e995;
+  let h = 0x9747b28c ^ length;
+  const length4 = length >>> 2;
+  for (let i = 0; i < length4; i++) {
+    const i4 = i * 4;
+    let k = data[i4]! | (data[i4 + 1]! << 8) | (data[i4 + 2]! << 16) | (data[i4 + 3]! << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  const tail = length & ~3;
+  const rest = length & 3;
+  if (rest === 3) h ^= data[tail + 2]! << 16;
+  if (rest >= 2) h ^= data[tail + 1]! << 8;
+  if (rest >= 1) {
+    h ^= data[tail]!;
+    h = Math.imul(h, m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+/**
+ * kafkajs' DefaultPartitioner (Java's pre-2.4 default: murmur2 of the key modulo the partition count), with the keyed
+ * case computed here; messages with a partition or without a key go to kafkajs' own (its round-robin counters).
+ */
+export function createDefaultPartitioner(stock: (a: PartitionerArgs) => number): (a: PartitionerArgs) => number {
+  return (a) => {
+    const { key, partition } = a.message;
+    if (partition !== null && partition !== undefined) return partition;
+    if (key === null || key === undefined) return stock(a);
+    return (murmur2(key) & 0x7fffffff) % a.partitionMetadata.length;
+  };
 }

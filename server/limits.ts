@@ -56,10 +56,16 @@ export function costError(schema: GraphQLSchema, document: DocumentNode, variabl
 export const MAX_VARIABLE_DEPTH = 64;
 
 export function variablesError(variables: unknown): GraphQLError | null {
+  // Loops rather than some(): this walks every value of every request (a 1,000-event batch publish: ~20,000).
   const tooDeep = (v: unknown, depth: number): boolean => {
     if (depth > MAX_VARIABLE_DEPTH) return true;
-    if (Array.isArray(v)) return v.some((x) => tooDeep(x, depth + 1));
-    if (v !== null && typeof v === 'object') return Object.values(v).some((x) => tooDeep(x, depth + 1));
+    if (v === null || typeof v !== 'object') return false;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (tooDeep(v[i], depth + 1)) return true;
+      return false;
+    }
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) if (tooDeep(o[k], depth + 1)) return true;
     return false;
   };
   return tooDeep(variables, 0)

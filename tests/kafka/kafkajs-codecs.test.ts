@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createProduceRequest, createRecordBatchDecoder } from '../../kafka/kafkajs-codecs';
+import { Partitioners } from 'kafkajs';
+import { createDefaultPartitioner, createProduceRequest, createRecordBatchDecoder, murmur2 } from '../../kafka/kafkajs-codecs';
 import { startDevCluster } from '../../tools/dev-cluster';
 import { buildDevCluster, repoRoot } from '../helpers/kafka-fixture';
 import { kcatAll } from '../helpers/live-fixture';
@@ -191,6 +192,25 @@ test("produce encoder: kafkajs' bytes for any request (keys, values, timestamps,
     if (plain && !('error' in want)) fast++;
   }
   assert.ok(fast > 100);
+});
+
+test("default partitioner: kafkajs' partition for every key (murmur2 of strings, unicode and bytes of every length)", () => {
+  const r = prng(5);
+  const stockMurmur2 = kjs('producer/partitioners/default/murmur2') as (k: unknown) => number;
+  const stock = Partitioners.DefaultPartitioner() as Any;
+  const ours = createDefaultPartitioner(stock) as Any;
+  const alphabet = ['a', 'Z', '0', '-', 'é', '€', '𝄞', '\u0000', 'ÿ'];
+  for (let k = 0; k < 20_000; k++) {
+    const key: string | Buffer = r.int(4) === 0 ? Buffer.from(Array.from({ length: r.int(40) }, () => r.int(256))) : Array.from({ length: r.int(40) }, () => r.pick(alphabet)).join('');
+    assert.equal(murmur2(key), stockMurmur2(key), JSON.stringify(key));
+    const partitionMetadata = Array.from({ length: 1 + r.int(50) }, (_, i) => ({ partitionId: i, leader: r.int(3) - 1 }));
+    const message = { key, value: 'v', ...(r.int(10) === 0 ? { partition: r.int(5) } : {}) };
+    assert.equal(ours({ topic: 't', partitionMetadata, message }), stock({ topic: 't', partitionMetadata, message }));
+  }
+  // Without a key, kafkajs' round robin (its counter) decides: every available partition in turn.
+  const partitionMetadata = [0, 1, 2].map((i) => ({ partitionId: i, leader: 1 }));
+  const seen = new Set(Array.from({ length: 6 }, () => ours({ topic: 'rr', partitionMetadata, message: { key: null } })));
+  assert.deepStrictEqual([...seen].sort(), [0, 1, 2]);
 });
 
 before(buildDevCluster);
