@@ -10,8 +10,45 @@ function bad(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
+/** Value of the n ASCII digits of s at i, or -1 when one of them is not a digit. */
+function digitsAt(s: string, i: number, n: number): number {
+  let v = 0;
+  for (let k = i; k < i + n; k++) {
+    const c = s.charCodeAt(k) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * Whether s is already in the normalized form with a 'Z' zone (what toISOString writes: "2026-11-21T13:00:00.000Z",
+ * also without or with 1–6 fraction digits) and a real instant of years 1000–9999: then it is its own normalization.
+ * The common case of a batch publish, checked without a regex or a Date.
+ */
+function isCanonicalUtc(s: string): boolean {
+  const n = s.length;
+  if (n < 20 || n > 27 || n === 21 || s.charCodeAt(n - 1) !== 90 /* Z */) return false;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
+  if (n > 20 && (s.charCodeAt(19) !== 46 || digitsAt(s, 20, n - 21) < 0)) return false;
+  const y = digitsAt(s, 0, 4);
+  const mo = digitsAt(s, 5, 2);
+  const d = digitsAt(s, 8, 2);
+  const h = digitsAt(s, 11, 2);
+  const mi = digitsAt(s, 14, 2);
+  const se = digitsAt(s, 17, 2);
+  if (y < 1000 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= (mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31);
+}
+
 /** Validate and normalize to "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)", a form DuckDB and Date both read. */
 export function parseDateTime(v: unknown): string {
+  return typeof v === 'string' && isCanonicalUtc(v) ? v : parseDateTimeByPattern(v);
+}
+
+/** parseDateTime for any input (the reference its shortcut is tested against). */
+export function parseDateTimeByPattern(v: unknown): string {
   const m = typeof v === 'string' ? ISO_INSTANT.exec(v) : null;
   const fail = () => bad(`DateTime must be an ISO-8601 date-time with a time zone, e.g. "2026-11-21T13:00:00Z"; got ${JSON.stringify(v)}`);
   if (!m) throw fail();
