@@ -403,6 +403,7 @@ let installed: { ok: boolean; reason: string } | null = null;
  */
 export function installKafkajsCodecs(): { ok: boolean; reason: string } {
   if (installed) return installed;
+  if (process.env.LAKEGATE_KAFKAJS_CODECS === 'kafkajs') return (installed = { ok: false, reason: "LAKEGATE_KAFKAJS_CODECS=kafkajs: kafkajs' own codecs are used" });
   const pkg = path.join(path.dirname(require.resolve('kafkajs/package.json')), 'package.json');
   const version = (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
   if (version !== KAFKAJS_VERSION) return (installed = { ok: false, reason: `kafkajs ${version} is not ${KAFKAJS_VERSION}: its own codecs are used` });
