@@ -126,7 +126,7 @@ export function parseTimestampMicros(s: string): number | null {
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** Value of `n` ASCII digits of s from i, or -1 when one of them is not a digit. */
-function digits(s: string, i: number, n: number): number {
+export function digits(s: string, i: number, n: number): number {
   let v = 0;
   for (let k = i; k < i + n; k++) {
     const c = s.charCodeAt(k) - 48;
