@@ -17,8 +17,6 @@
 //   It is called by the CLI (cli/main.ts) only: a test process and the benchmarks' raw baselines keep stock kafkajs.
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { PartitionerArgs } from 'kafkajs';
 
 const KAFKAJS_VERSION = '2.2.4';
@@ -135,41 +133,59 @@ export function createRecordBatchDecoder(stock: BatchDecoder, stockRecord: Recor
     const records: KRecord[] = count === -1 ? [] : new Array<KRecord>(count);
     const buf = decoder.buffer;
     const cur = { o: decoder.offset };
-    // Offsets and timestamps as numbers while they are exact (BigInt arithmetic otherwise, as kafkajs).
-    const fo = Number(firstOffset);
-    const ft = Number(firstTimestamp);
-    const foSafe = Number.isSafeInteger(fo);
-    const ftSafe = Number.isSafeInteger(ft);
-    const logAppend = timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp !== '';
+    const frame: Frame = {
+      ctx,
+      magicByte,
+      isControlBatch,
+      firstOffset,
+      firstTimestamp,
+      fo: safeOrNaN(Number(firstOffset)),
+      ft: safeOrNaN(Number(firstTimestamp)),
+      logAppend: timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp !== '',
+      maxTimestamp,
+    };
     for (let i = 0; i < count; i++) {
       const recStart = cur.o;
       const len = varInt(buf, cur);
       const end = cur.o + len;
-      let rec: KRecord | null = null;
-      if (len >= 0 && end <= buf.length) rec = fastRecord(buf, cur, end);
+      const rec = len >= 0 && end <= buf.length ? fastRecord(buf, cur, end, frame) : null;
       if (rec === null) {
         decoder.offset = recStart;
         records[i] = slowRecord(decoder, ctx);
         cur.o = decoder.offset;
-        continue;
+      } else {
+        records[i] = rec;
+        cur.o = end;
       }
-      cur.o = end;
-      const tsDelta = rec.timestampDelta as number;
-      const offDelta = rec.offsetDelta as number;
-      const timestamp = logAppend ? maxTimestamp : ftSafe && Number.isSafeInteger(ft + tsDelta) ? String(ft + tsDelta) : String(BigInt(firstTimestamp) + BigInt(tsDelta));
-      const offset = foSafe && Number.isSafeInteger(fo + offDelta) ? String(fo + offDelta) : String(BigInt(firstOffset) + BigInt(offDelta));
-      records[i] = { magicByte, attributes: rec.attributes, timestamp, offset, key: rec.key, value: rec.value, headers: {}, isControlRecord: isControlBatch, batchContext: ctx };
     }
     return { ...recordContext, records };
   };
 }
 
+/** What a batch's records share. fo / ft: first offset and timestamp as numbers, NaN when not exact. */
+interface Frame {
+  ctx: Record<string, unknown>;
+  magicByte: number;
+  isControlBatch: boolean;
+  firstOffset: string;
+  firstTimestamp: string;
+  fo: number;
+  ft: number;
+  logAppend: boolean;
+  maxTimestamp: string;
+}
+
+const safeOrNaN = (n: number) => (Number.isSafeInteger(n) ? n : NaN);
+
+/** base (a number, NaN when not exact; its text) plus delta, as the decimal text kafkajs' BigInt Long gives. */
+const sum = (base: number, baseText: string, delta: number) => (Number.isSafeInteger(base + delta) ? String(base + delta) : String(BigInt(baseText) + BigInt(delta)));
+
 /**
- * One record's fields between cur.o (after its length) and end, or null for anything the fast path leaves to kafkajs:
- * headers, a timestamp delta of over 7 varint bytes (beyond 2^48), a negative length other than -1, or fields that run
- * past the record's end.
+ * The record between cur.o (after its length) and end, as kafkajs' record decoder gives it, or null for anything the
+ * fast path leaves to kafkajs: headers, a timestamp delta of over 7 varint bytes (beyond 2^48), a negative length
+ * other than -1, or fields that run past the record's end.
  */
-function fastRecord(buf: Buffer, cur: { o: number }, end: number): KRecord | null {
+function fastRecord(buf: Buffer, cur: { o: number }, end: number, f: Frame): KRecord | null {
   let o = cur.o;
   const attributes = (buf[o++]! << 24) >> 24;
   // Varlong, zig-zag: as a number while it fits 7 bytes.
@@ -195,7 +211,9 @@ function fastRecord(buf: Buffer, cur: { o: number }, end: number): KRecord | nul
   const value = vl === -1 ? null : buf.slice(cur.o, (cur.o += vl));
   const headers = varInt(buf, cur);
   if ((headers !== 0 && headers !== -1) || cur.o > end) return null;
-  return { attributes, timestampDelta, offsetDelta, key, value };
+  const timestamp = f.logAppend ? f.maxTimestamp : sum(f.ft, f.firstTimestamp, timestampDelta);
+  const offset = sum(f.fo, f.firstOffset, offsetDelta);
+  return { magicByte: f.magicByte, attributes, timestamp, offset, key, value, headers: {}, isControlRecord: f.isControlBatch, batchContext: f.ctx };
 }
 
 /** Bytes of kafkajs' Encoder.writeVarInt(v) (zig-zag, then 7 bits per byte). */
@@ -234,6 +252,13 @@ function plainMessage(m: Record<string, unknown>): boolean {
   }
   const plain = (v: unknown) => v === null || v === undefined || typeof v === 'string' || Buffer.isBuffer(v);
   return plain(m.key) && plain(m.value);
+}
+
+/** kafkajs' Encoder.writeVarIntBytes of a plain value whose byte length (-1 for null) is `len`. */
+function writeBytes(buf: Buffer, o: number, v: unknown, len: number): number {
+  o = writeVarInt(buf, o, len);
+  if (len < 0) return o;
+  return o + (typeof v === 'string' ? buf.write(v, o, len, 'utf8') : (v as Buffer).copy(buf, o));
 }
 
 const byteLength = (v: unknown) => (v === null || v === undefined ? -1 : typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : (v as Buffer).length);
@@ -277,7 +302,7 @@ export function createProduceRequest(stock: ProduceRequest): ProduceRequest {
     const { acks, timeout, transactionalId = null, producerEpoch = 0, topicData } = args;
     const producerId = args.producerId === undefined ? Long.fromInt(-1) : Long.fromValue(args.producerId);
     // Sizes first: per record its body's size and timestamp delta, per partition its batch's size and timestamps.
-    interface Part { sizes: number[]; deltas: number[]; first: LongLike; max: LongLike }
+    interface Part { sizes: number[]; deltas: number[]; keyLens: number[]; valueLens: number[]; first: LongLike; max: LongLike }
     const parts: Part[][] = [];
     let total = 2 + (transactionalId === null ? 0 : Buffer.byteLength(transactionalId, 'utf8')) + 2 + 4 + 4;
     for (const t of topicData) {
@@ -294,6 +319,8 @@ export function createProduceRequest(stock: ProduceRequest): ProduceRequest {
         if (!plainTimestamp(first) || !plainTimestamp(max)) return null;
         const sizes: number[] = [];
         const deltas: number[] = [];
+        const keyLens: number[] = [];
+        const valueLens: number[] = [];
         let batch = 0;
         for (let i = 0; i < p.messages.length; i++) {
           const m = p.messages[i]!;
@@ -305,9 +332,11 @@ export function createProduceRequest(stock: ProduceRequest): ProduceRequest {
           const body = 1 + sizeOfVarLong(delta) + sizeOfVarInt(i) + sizeOfVarInt(kl) + Math.max(kl, 0) + sizeOfVarInt(vl) + Math.max(vl, 0) + 1;
           sizes.push(body);
           deltas.push(delta);
+          keyLens.push(kl);
+          valueLens.push(vl);
           batch += sizeOfVarInt(body) + body;
         }
-        perTopic.push({ sizes, deltas, first: Long.fromValue(first), max: Long.fromValue(max) });
+        perTopic.push({ sizes, deltas, keyLens, valueLens, first: Long.fromValue(first), max: Long.fromValue(max) });
         // partition, batch size, first offset, length, leader epoch, magic, crc, attributes, last offset delta,
         // first and max timestamps, producer id, epoch, first sequence, record count
         total += 4 + 4 + 8 + 4 + 4 + 1 + 4 + 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4 + batch;
@@ -332,7 +361,7 @@ export function createProduceRequest(stock: ProduceRequest): ProduceRequest {
       o = buf.writeInt32BE(t.partitions.length, o);
       for (let pi = 0; pi < t.partitions.length; pi++) {
         const p = t.partitions[pi]!;
-        const { sizes, deltas, first, max } = parts[ti]![pi]!;
+        const { sizes, deltas, keyLens, valueLens, first, max } = parts[ti]![pi]!;
         o = buf.writeInt32BE(p.partition, o);
         const sizeAt = o;
         o += 4;
@@ -358,16 +387,8 @@ export function createProduceRequest(stock: ProduceRequest): ProduceRequest {
           buf[o++] = 0; // attributes
           o = writeVarLong(buf, o, deltas[i]!);
           o = writeVarInt(buf, o, i);
-          for (const v of [m.key, m.value]) {
-            if (v === null || v === undefined) o = writeVarInt(buf, o, -1);
-            else if (typeof v === 'string') {
-              o = writeVarInt(buf, o, Buffer.byteLength(v, 'utf8'));
-              o += buf.write(v, o, 'utf8');
-            } else {
-              o = writeVarInt(buf, o, (v as Buffer).length);
-              o += (v as Buffer).copy(buf, o);
-            }
-          }
+          o = writeBytes(buf, o, m.key, keyLens[i]!);
+          o = writeBytes(buf, o, m.value, valueLens[i]!);
           buf[o++] = 0; // no headers
         }
         buf.writeUInt32BE(crc32C(buf.subarray(bodyAt, o)), crcAt);
@@ -404,8 +425,7 @@ let installed: { ok: boolean; reason: string } | null = null;
 export function installKafkajsCodecs(): { ok: boolean; reason: string } {
   if (installed) return installed;
   if (process.env.LAKEGATE_KAFKAJS_CODECS === 'kafkajs') return (installed = { ok: false, reason: "LAKEGATE_KAFKAJS_CODECS=kafkajs: kafkajs' own codecs are used" });
-  const pkg = path.join(path.dirname(require.resolve('kafkajs/package.json')), 'package.json');
-  const version = (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+  const version = (require('kafkajs/package.json') as { version: string }).version;
   if (version !== KAFKAJS_VERSION) return (installed = { ok: false, reason: `kafkajs ${version} is not ${KAFKAJS_VERSION}: its own codecs are used` });
   const batchPath = kjs('protocol/recordBatch/v0/decoder');
   const producePath = kjs('protocol/requests/produce/v3/request');
