@@ -210,6 +210,9 @@ async function archiveDevTopics(catalog: Catalog): Promise<number> {
   return moved;
 }
 
+/** How long a stop may take before the process exits anyway (draining websocket operations takes up to 10 s). */
+const STOP_LIMIT_MS = 30_000;
+
 function untilSignal(stopAll: () => Promise<void>, log: ReturnType<typeof createLogger>): Promise<void> {
   return new Promise((resolve) => {
     let once = false;
@@ -220,6 +223,11 @@ function untilSignal(stopAll: () => Promise<void>, log: ReturnType<typeof create
       }
       once = true;
       log.info({ signal }, 'draining and stopping');
+      // Bounded: a client library that never finishes its own stop must not keep the process up forever.
+      setTimeout(() => {
+        log.error(`not stopped within ${STOP_LIMIT_MS / 1000} s: exiting`);
+        process.exit(1);
+      }, STOP_LIMIT_MS).unref();
       stopAll().then(resolve, (err) => {
         log.error({ err }, 'stop failed');
         resolve();

@@ -56,7 +56,10 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
     args.push(`${name}:${partitions}`);
   }
 
-  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // A process group of its own: Ctrl-C in a terminal reaches only its parent, which stops the cluster last (its clients
+  // first: a kafkajs consumer whose brokers vanish while it stops can spin forever, kafkajs issue #1384). The child
+  // still quits on EOF of stdin when the parent dies.
+  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   live.add(child);
   if (!exitHookInstalled) {
     process.on('exit', killLiveChildren);
