@@ -103,6 +103,7 @@ async function main(): Promise<void> {
       batch: { type: 'string', default: '500,1000' },
       'pub-seconds': { type: 'string', default: '8' },
       'pub-concurrency': { type: 'string', default: '1' },
+      'pub-client': { type: 'string', default: 'http' },
       // (4)
       'rss-conns': { type: 'string', default: '100' },
       'rss-per-conn': { type: 'string', default: '100' },
@@ -401,8 +402,23 @@ async function main(): Promise<void> {
   async function publishPhase(): Promise<void> {
     const seconds = Number(values['pub-seconds']);
     const concurrency = Number(values['pub-concurrency']);
+    // The HTTP client in the bench process: node:http on a keep-alive agent (default), or the global fetch (undici),
+    // whose streams cost the bench process more per request (it sits on the serial path of each request).
+    const pubClient = values['pub-client'] === 'fetch' ? 'fetch' : 'http';
+    const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, concurrency) });
+    const post = (url: string, payload: string) =>
+      new Promise<string>((resolve, reject) => {
+        const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(payload);
+      });
     const sizes = values.batch!.split(',').map(Number);
-    console.log(`\n(3) batch publish: ${seconds} s each, ${concurrency} request(s) in flight, acks=-1, key = id (murmur2 partitioner on both sides)`);
+    console.log(`\n(3) batch publish: ${seconds} s each, ${concurrency} request(s) in flight (client: ${pubClient === 'fetch' ? 'fetch' : 'node:http, keep-alive'}), acks=-1, key = id (murmur2 partitioner on both sides)`);
     const srv = await startServer('lakegate', 'pub', 'publish-lakegate');
     // The raw side: a plain kafkajs producer of its own (default settings), as an application would write it.
     const rawKafka = new Kafka({ clientId: 'bench-raw', brokers: dc.brokers, logLevel: logLevel.NOTHING });
@@ -423,8 +439,9 @@ async function main(): Promise<void> {
         };
         const viaGraphql = async () => {
           const evs = batchOf();
-          const res = await fetch(srv.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: mutation, variables: { inputs: evs } }) });
-          const body = (await res.json()) as { data?: { publishOrderBatch: unknown[] }; errors?: unknown };
+          const payload = JSON.stringify({ query: mutation, variables: { inputs: evs } });
+          const text = pubClient === 'fetch' ? await (await fetch(srv.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload })).text() : await post(srv.url, payload);
+          const body = JSON.parse(text) as { data?: { publishOrderBatch: unknown[] }; errors?: unknown };
           if (!body.data || body.data.publishOrderBatch.length !== size) throw new Error(`publish failed: ${JSON.stringify(body.errors).slice(0, 500)}`);
         };
         // CPU per event of the process doing the work: the bench process itself for raw kafkajs (nothing else runs
@@ -468,6 +485,7 @@ async function main(): Promise<void> {
       }
     } finally {
       await rawProducer.disconnect().catch(() => {});
+      agent.destroy();
       await stopChild(srv.proc.child);
     }
     printProfile('publish-lakegate');
