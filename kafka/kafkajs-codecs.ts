@@ -18,6 +18,7 @@
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 import type { PartitionerArgs } from 'kafkajs';
+import { crc32c } from './crc32c';
 
 const KAFKAJS_VERSION = '2.2.4';
 
@@ -64,7 +65,6 @@ function kafkajs() {
     Decoder: load<new (b: Buffer | null) => KDecoder>('protocol/decoder'),
     Encoder: load<{ prototype: object }>('protocol/encoder'),
     Long: load<{ fromValue(v: unknown): LongLike; fromInt(n: number): LongLike }>('utils/long'),
-    crc32C: load<(b: Buffer) => number>('protocol/recordBatch/crc32C'),
     TimestampTypes: load<{ LOG_APPEND_TIME: number; CREATE_TIME: number }>('protocol/timestampTypes'),
     PartialMessageError: load<{ KafkaJSPartialMessageError: new (m: string) => Error }>('errors').KafkaJSPartialMessageError,
     apiKey: load<{ Produce: number }>('protocol/requests/apiKeys').Produce,
@@ -295,7 +295,7 @@ const plainTimestamp = (t: unknown) => (typeof t === 'number' ? Number.isSafeInt
  * with a fast encoder for uncompressed requests of plain messages: one buffer sized up front, written once.
  */
 export function createProduceRequest(stock: ProduceRequest): ProduceRequest {
-  const { Encoder, Long, crc32C, apiKey } = kafkajs();
+  const { Encoder, Long, apiKey } = kafkajs();
 
   /** The request's bytes, or null for a request the fast path leaves to kafkajs (timestamps out of its forms). */
   const encodeFast = (args: ProduceArgs): KEncoder | null => {
@@ -391,7 +391,7 @@ export function createProduceRequest(stock: ProduceRequest): ProduceRequest {
           o = writeBytes(buf, o, m.value, valueLens[i]!);
           buf[o++] = 0; // no headers
         }
-        buf.writeUInt32BE(crc32C(buf.subarray(bodyAt, o)), crcAt);
+        buf.writeUInt32BE(crc32c(buf.subarray(bodyAt, o)), crcAt);
         buf.writeInt32BE(o - lengthAt - 4, lengthAt);
         buf.writeInt32BE(o - sizeAt - 4, sizeAt);
       }

@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Partitioners } from 'kafkajs';
+import { crc32c } from '../../kafka/crc32c';
 import { createDefaultPartitioner, createProduceRequest, createRecordBatchDecoder, murmur2 } from '../../kafka/kafkajs-codecs';
 import { startDevCluster } from '../../tools/dev-cluster';
 import { buildDevCluster, repoRoot } from '../helpers/kafka-fixture';
@@ -192,6 +193,28 @@ test("produce encoder: kafkajs' bytes for any request (keys, values, timestamps,
     if (plain && !('error' in want)) fast++;
   }
   assert.ok(fast > 100);
+});
+
+test("CRC-32C: the standard check value, and kafkajs' crc32C of random bytes of every length up to 300 and of views at every alignment", () => {
+  // The check value of the CRC-32C catalogue (RFC 3720, B.4): an answer that does not come from kafkajs.
+  assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
+  assert.equal(crc32c(Buffer.alloc(0)), 0);
+  assert.equal(crc32c(Buffer.alloc(32)), 0x8a9136aa); // RFC 3720 B.4: 32 bytes of zeros
+  assert.equal(crc32c(Buffer.alloc(32, 0xff)), 0x62a8ab43); // and of ones
+  const stockCrc = kjs('protocol/recordBatch/crc32C') as (b: Buffer) => number;
+  const rnd = prng(7);
+  const pool = Buffer.alloc(70_000);
+  for (let i = 0; i < pool.length; i++) pool[i] = rnd.int(256);
+  let checked = 0;
+  for (let len = 0; len <= 300; len++) {
+    for (let shift = 0; shift < 8; shift++) {
+      const view = pool.subarray(shift + len * 7, shift + len * 7 + len);
+      assert.equal(crc32c(view), stockCrc(view), `length ${len}, offset ${shift}`);
+      checked++;
+    }
+  }
+  for (const len of [1021, 4096, 65_537]) assert.equal(crc32c(pool.subarray(3, 3 + len)), stockCrc(pool.subarray(3, 3 + len)));
+  assert.equal(checked, 301 * 8);
 });
 
 test("default partitioner: kafkajs' partition for every key (murmur2 of strings, unicode and bytes of every length)", () => {
