@@ -199,8 +199,11 @@ function kind(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-function fieldCoercer(f: FieldDef): Coerce {
-  const one = scalarCoercer(f.type);
+/** A json value taken as it is: any JSON value passes (for a verdict only; see createObjectDecoder's jsonAsIs). */
+const jsonAsIs: Coerce = (v) => v;
+
+function fieldCoercer(f: FieldDef, opts: ObjectDecoderOptions = {}): Coerce {
+  const one = f.type === 'json' && opts.jsonAsIs ? jsonAsIs : scalarCoercer(f.type);
   if (!f.list) return one;
   return (v) => {
     if (!Array.isArray(v)) throw new FieldError(`expected a list, got ${kind(v)}`);
@@ -237,15 +240,24 @@ export function createTextDecoder(ds: Dataset): (text: string | null) => DecodeR
   };
 }
 
+export interface ObjectDecoderOptions {
+  /**
+   * json fields are not turned into text (nor checked for unpaired surrogates): their values stay as they are. Only
+   * for a caller that uses the result as a verdict, and knows that the object's JSON.stringify has no "\\u" escape
+   * (so no string in it holds an unpaired surrogate: then the full decoder's verdict is the same).
+   */
+  jsonAsIs?: boolean;
+}
+
 /**
  * The same decoder for a value already parsed from JSON (or one that JSON.stringify then JSON.parse give back
  * unchanged, as the inputs of a publish mutation: plain objects, arrays, strings, finite numbers, booleans, null).
  */
-export function createObjectDecoder(ds: Dataset): (obj: Record<string, unknown>) => DecodeResult {
+export function createObjectDecoder(ds: Dataset, opts: ObjectDecoderOptions = {}): (obj: Record<string, unknown>) => DecodeResult {
   const n = ds.fields.length;
   const names = ds.fields.map((f) => f.name);
   const required = ds.fields.map((f) => f.required);
-  const coerces = ds.fields.map(fieldCoercer);
+  const coerces = ds.fields.map((f) => fieldCoercer(f, opts));
   const eventIdx = ds.eventTime ? ds.fields.findIndex((f) => f.name === ds.eventTime) : -1;
   return (obj) => {
     const values = new Array<unknown>(n);
@@ -266,5 +278,23 @@ export function createObjectDecoder(ds: Dataset): (obj: Record<string, unknown>)
     }
     const et = eventIdx >= 0 ? (values[eventIdx] as number | null) : null;
     return { ok: true, row: { values, eventTimeMs: et === null ? null : Math.floor(et / 1000) } };
+  };
+}
+
+/**
+ * For a publish: the full decoder's verdict on `doc` (an object that JSON.stringify then JSON.parse give back unchanged)
+ * and, when it is accepted, doc's JSON text, the value to produce. The full decoder writes each json field as text
+ * only to find unpaired surrogates, which doc's own text shows (JSON.stringify escapes them as \\uXXXX): the json
+ * fields are first taken as they are, and the full decoder runs only when the text holds a \\u escape or on a
+ * refusal (for its exact message). Same verdict, same message, one JSON.stringify per event.
+ */
+export function createDocEncoder(ds: Dataset): (doc: Record<string, unknown>) => { ok: true; text: string } | { ok: false; error: string } {
+  const full = createObjectDecoder(ds);
+  const verdict = ds.fields.some((f) => f.type === 'json') ? createObjectDecoder(ds, { jsonAsIs: true }) : full;
+  return (doc) => {
+    let res = verdict(doc);
+    const text = res.ok ? JSON.stringify(doc) : null;
+    if (verdict !== full && (text === null || text.includes('\\u'))) res = full(doc);
+    return res.ok ? { ok: true, text: text ?? JSON.stringify(doc) } : { ok: false, error: res.error };
   };
 }

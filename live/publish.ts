@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Dataset } from '../config';
 import { GatewayError, badInput } from '../errors';
-import { createObjectDecoder } from '../ingestion/decode';
+import { createDocEncoder } from '../ingestion/decode';
 import { withDeadline, type KafkaClient, type LakegateProducer } from '../kafka';
 
 export interface PublishResult {
@@ -25,7 +25,7 @@ export const MAX_BATCH = 10_000;
 
 export function createPublisher(kafka: KafkaClient, logger: Logger): Publisher {
   let producer: Promise<LakegateProducer> | null = null;
-  const decoders = new Map<string, ReturnType<typeof createObjectDecoder>>();
+  const encoders = new Map<string, ReturnType<typeof createDocEncoder>>();
   const getProducer = () => {
     // Few retries and a 10 s request timeout: a client waiting on a mutation wants an answer; with kafkajs' defaults a
     // broker that stops answering held a publish ~35 s.
@@ -40,19 +40,19 @@ export function createPublisher(kafka: KafkaClient, logger: Logger): Publisher {
     async publish(ds, inputs, keys) {
       if (inputs.length === 0) return [];
       if (inputs.length > MAX_BATCH) throw new GatewayError('LIMIT_EXCEEDED', `at most ${MAX_BATCH} events per batch`, { details: { max: MAX_BATCH } });
-      let decode = decoders.get(ds.name);
-      if (!decode) decoders.set(ds.name, (decode = createObjectDecoder(ds)));
+      let encode = encoders.get(ds.name);
+      if (!encode) encoders.set(ds.name, (encode = createDocEncoder(ds)));
       const messages = inputs.map((input, i) => {
         const doc: Record<string, unknown> = {};
         for (const f of ds.fields) {
           const v = input[f.name];
           if (v !== undefined) doc[f.name] = v;
         }
-        // Checked as ingestion will check the bytes (the doc is what JSON.parse gives back of them).
-        const res = decode!(doc);
+        // Checked as ingestion will check the bytes (the doc is what JSON.parse gives back of them). The value is a
+        // string: kafkajs writes it straight into the request (a Buffer would be one more allocation and copy).
+        const res = encode!(doc);
         if (!res.ok) throw badInput(inputs.length > 1 ? `inputs[${i}]: ${res.error}` : res.error);
-        // A string: kafkajs writes it straight into the request (a Buffer would be one more allocation and copy).
-        const value = JSON.stringify(doc);
+        const value = res.text;
         const given = keys?.[i];
         const keyField = ds.key ? doc[ds.key] : undefined;
         const key = given !== undefined ? given : keyField === undefined || keyField === null ? null : String(keyField);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../../config';
 import { createDecoder, parseTimestampMicros } from '../../ingestion';
+import { createDocEncoder, createObjectDecoder } from '../../ingestion/decode';
 import { TEST_CONFIG } from '../helpers/lake-fixture';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lakegate-decode-'));
@@ -104,4 +105,47 @@ test('years 0–99 are those years (not 19xx), and JSON with an unpaired surroga
   assert.match((bad as { error: string }).error, /attributes.*unpaired/);
   const good = decode(Buffer.from(JSON.stringify({ ...base, attributes: { s: '\ud83d\ude00', t: '\\ud800 is text' } })));
   assert.equal(good.ok, true);
+});
+
+test("publish's encoder (createDocEncoder): the full decoder's verdict and message, and JSON.stringify's text, on json values with and without escapes", () => {
+  const encode = createDocEncoder(ds);
+  const full = createObjectDecoder(ds);
+  // json values: plain, with escapes that are well-formed (control characters, a literal backslash-u, quotes), with
+  // surrogate pairs, and with unpaired surrogates in strings and in keys; with other fields valid or not.
+  const jsons: unknown[] = [
+    { a: 1 },
+    [1, 'two', { three: [null, true] }],
+    'text',
+    42,
+    { ctl: 'a\u0001b\tc\n' },
+    { lit: 'C:\\users\\u1' },
+    { pair: '😀 𝄞' },
+    { lone: 'x\ud800y' },
+    { ['k\udc00']: 1 },
+    ['ok', ['\udbff']],
+    { deep: { er: { still: 'ok\u001f' } } },
+  ];
+  const others: Array<Record<string, unknown>> = [{}, { amount: 'abc' }, { note: 'lone \ud800 in a string field' }, { createdAt: 'yesterday' }, { tags: ['a', null] }, { quantity: 2 ** 31 }];
+  let accepted = 0;
+  let refused = 0;
+  for (const j of jsons) {
+    for (const o of others) {
+      for (const withJson of [true, false]) {
+        const doc: Record<string, unknown> = { ...base, ...o, ...(withJson ? { attributes: j } : {}) };
+        const want = full(doc);
+        const got = encode(doc);
+        if (want.ok) {
+          assert.deepEqual(got, { ok: true, text: JSON.stringify(doc) }, JSON.stringify(doc));
+          accepted++;
+        } else {
+          assert.deepEqual(got, { ok: false, error: want.error }, JSON.stringify(doc));
+          refused++;
+        }
+      }
+    }
+  }
+  // Both verdicts were reached, and the surrogate refusal among them.
+  assert.ok(accepted >= 10 && refused >= 50, `${accepted} accepted, ${refused} refused`);
+  const lone = encode({ ...base, attributes: { lone: 'x\ud800y' } });
+  assert.deepEqual(lone, { ok: false, error: 'field "attributes": JSON with an unpaired UTF-16 surrogate in a string' });
 });

@@ -136,6 +136,7 @@ test('publishOrder and publishOrderBatch: results name where kcat, a subscriber 
       ['an int beyond 32 bits', PUBLISH, { i: input('bad-4', { quantity: 2 ** 31 }) }],
       ['a missing required field', PUBLISH, { i: (({ customerId: _c, ...rest }) => rest)(input('bad-5')) }],
       ['a null list element', PUBLISH, { i: input('bad-6', { tags: ['a', null] }) }],
+      ['JSON with an unpaired surrogate', PUBLISH, { i: input('bad-6b', { attributes: { s: 'x\ud800y' } }) }],
       ['an unknown field', PUBLISH, { i: input('bad-7', { color: 'red' }) }],
       ['one bad input in a batch', BATCH, { is: [input('bad-8a'), input('bad-8b', { createdAt: 'yesterday' }), input('bad-8c')] }],
     ];
