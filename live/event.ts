@@ -70,16 +70,31 @@ export function createEventDecoder(ds: Dataset): EventDecoder {
         row[names[i]!] = v === null || v === undefined ? null : renders[i]!(v);
       }
     }
-    const timestampMs = Number(msg.timestamp);
-    return {
+    return new Event(
       topic,
       partition,
-      offset: BigInt(msg.offset),
+      BigInt(msg.offset),
       row,
-      timestampMs,
-      timestamp: new Date(timestampMs).toISOString(),
-      key: msg.key === null || msg.key === undefined ? null : msg.key.toString('utf8'),
-      bytes: (msg.key?.length ?? 0) + (msg.value?.length ?? 0),
-    };
+      Number(msg.timestamp),
+      msg.key === null || msg.key === undefined ? null : msg.key.toString('utf8'),
+      (msg.key?.length ?? 0) + (msg.value?.length ?? 0),
+    );
   };
+}
+
+/** A LiveEvent whose ISO timestamp is written when first read (only a selection of `_meta.timestamp` reads it). */
+class Event implements LiveEvent {
+  private iso: string | null = null;
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: bigint,
+    readonly row: Record<string, unknown> | null,
+    readonly timestampMs: number,
+    readonly key: string | null,
+    readonly bytes: number,
+  ) {}
+  get timestamp(): string {
+    return (this.iso ??= new Date(this.timestampMs).toISOString());
+  }
 }
