@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Dataset } from '../config';
 import { GatewayError } from '../errors';
 import { openTopicStream, withDeadline, type KafkaClient, type TopicStream } from '../kafka';
-import { createEventDecoder, type LiveEvent } from './event';
+import { createHeldDecoder, heldRecord, type HeldRecord, type LiveEvent } from './event';
 
 export interface TailListener {
   /** Called synchronously for each event, in tail order; must not throw. */
@@ -77,17 +77,17 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
     if (offsets.length === 0) throw new GatewayError('BROKER_UNAVAILABLE', `topic "${ds.topic}" has no partitions`);
     const next = new Map<number, bigint>(offsets.map((o) => [o.partition, o.high]));
     const floors = new Map<number, bigint>(next);
-    const decode = createEventDecoder(ds);
+    const decode = createHeldDecoder(ds);
     const listeners = new Set<TailListener>();
-    // The ring: a circular buffer of the latest events across partitions, in tail order.
+    // The ring: a circular buffer of the latest records across partitions, in tail order (held as text: event.ts).
     const cap = Math.max(1, opts.bufferEvents);
-    const ring: Array<LiveEvent | undefined> = new Array(cap);
+    const ring: Array<HeldRecord | undefined> = new Array(cap);
     let head = 0; // index of the oldest
     let size = 0;
     let cursorMemo: string | null = null;
     let dead = false;
 
-    const push = (ev: LiveEvent) => {
+    const push = (ev: HeldRecord) => {
       if (size === cap) {
         const old = ring[head]!;
         floors.set(old.partition, old.offset + 1n);
@@ -128,9 +128,9 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
       },
       replayFrom(from, each) {
         for (let i = 0; i < size; i++) {
-          const ev = ring[(head + i) % cap]!;
-          const f = from.get(ev.partition);
-          if (f !== undefined && ev.offset >= f) each(ev);
+          const h = ring[(head + i) % cap]!;
+          const f = from.get(h.partition);
+          if (f !== undefined && h.offset >= f) each(decode(ds.topic, h));
         }
       },
       addListener(l) {
@@ -157,10 +157,11 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
           if (dead) return;
           if (!floors.has(partition)) floors.set(partition, BigInt(messages[0]!.offset));
           for (const msg of messages) {
-            const ev = decode(ds.topic, partition, msg);
+            const h = heldRecord(partition, msg);
+            const ev = decode(ds.topic, h);
             next.set(partition, ev.offset + 1n);
             cursorMemo = null;
-            push(ev);
+            push(h);
             tail.seq++;
             for (const l of listeners) l.onEvent(ev);
           }
