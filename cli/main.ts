@@ -86,14 +86,16 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'serve': {
-      const log = processLogger();
+      const log = createLogger();
+      useFastKafkaCodecs(log);
       const gateway = await startGateway({ catalog, logger: log, port, ingest: values.ingest });
       process.stdout.write(`\nlakegate is up: GraphiQL at ${gateway.url}  (Ctrl-C to stop)\n\n`);
       await untilSignal(() => gateway.stop(), log);
       return 0;
     }
     case 'ingest': {
-      const log = processLogger();
+      const log = createLogger();
+      useFastKafkaCodecs(log);
       // An ingest worker's DuckDB only converts staging files into data files (a few commits at once, each a task of
       // its own) and compacts; it answers no query. One thread, unless lake.threads says otherwise: DuckDB's default
       // of one per core only competes with the decode workers (bench/ingest.bench.ts: 5–8% less CPU per event).
@@ -129,7 +131,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'dev': {
-      const log = processLogger();
+      const log = createLogger();
+      useFastKafkaCodecs(log);
       return runDev(catalog, log, port);
     }
     default:
@@ -139,14 +142,12 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * The logger of a long-running command; first, kafkajs' record batch decoder and produce encoder are replaced by
- * lakegate's faster equivalents for this process (kafka/kafkajs-codecs.ts).
+ * For a long-running command, before it creates a Kafka client: kafkajs' record batch decoder and produce encoder are
+ * replaced by lakegate's faster equivalents in this process (kafka/kafkajs-codecs.ts).
  */
-function processLogger() {
-  const log = createLogger();
+function useFastKafkaCodecs(log: ReturnType<typeof createLogger>): void {
   const codecs = installKafkajsCodecs();
   log.debug({ installed: codecs.ok }, codecs.reason);
-  return log;
 }
 
 /** `lakegate dev`: a dev Kafka cluster, sample history, demo events, in-process ingestion and the gateway. */

@@ -161,17 +161,43 @@ function fastIsoMicros(s: string): number | null | undefined {
       if (c < 0 || c > 9) return undefined;
     }
   }
+  const f = dateTimeDigits(s);
+  if (f === null) return undefined;
+  if (!isRealDateTime(f)) return null;
+  return utcMs(f[0]!, f[1]! - 1, f[2]!, f[3]!, f[4]!, f[5]!) * 1000 + micros;
+}
+
+const fields = new Int32Array(6);
+
+/**
+ * "YYYY-MM-DDTHH:MM:SS" read at its fixed places (the separators are the caller's to check): year, month, day, hour,
+ * minute, second, in one array reused by every call; null when one of them is not all digits.
+ */
+export function dateTimeDigits(s: string): Int32Array | null {
   const y = digits(s, 0, 4);
   const mo = digits(s, 5, 2);
   const d = digits(s, 8, 2);
   const h = digits(s, 11, 2);
   const mi = digits(s, 14, 2);
   const se = digits(s, 17, 2);
-  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || se < 0) return undefined;
-  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59) return null;
-  const leap = mo === 2 && (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0));
-  if (d > DAYS_IN_MONTH[mo - 1]! + (leap ? 1 : 0)) return null;
-  return utcMs(y, mo - 1, d, h, mi, se) * 1000 + micros;
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || se < 0) return null;
+  fields[0] = y;
+  fields[1] = mo;
+  fields[2] = d;
+  fields[3] = h;
+  fields[4] = mi;
+  fields[5] = se;
+  return fields;
+}
+
+/** Whether dateTimeDigits' fields are a real calendar day (leap years included) and a time from 00:00:00 to 23:59:59. */
+export function isRealDateTime(f: Int32Array): boolean {
+  const y = f[0]!;
+  const mo = f[1]!;
+  const d = f[2]!;
+  if (mo < 1 || mo > 12 || d < 1 || f[3]! > 23 || f[4]! > 59 || f[5]! > 59) return false;
+  const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= DAYS_IN_MONTH[mo - 1]! + (leap ? 1 : 0);
 }
 
 /** Date.UTC, except that years 0–99 are those years (Date.UTC reads them as 1900–1999). */

@@ -3,7 +3,7 @@
 
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { digits } from '../ingestion/decode';
+import { dateTimeDigits, digits, isRealDateTime } from '../ingestion/decode';
 
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?([Zz]|[+-]\d{2}(?::?\d{2})?)$/;
 
@@ -21,15 +21,8 @@ function isCanonicalUtc(s: string): boolean {
   if (n < 20 || n > 27 || n === 21 || s.charCodeAt(n - 1) !== 90 /* Z */) return false;
   if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
   if (n > 20 && (s.charCodeAt(19) !== 46 || digits(s, 20, n - 21) < 0)) return false;
-  const y = digits(s, 0, 4);
-  const mo = digits(s, 5, 2);
-  const d = digits(s, 8, 2);
-  const h = digits(s, 11, 2);
-  const mi = digits(s, 14, 2);
-  const se = digits(s, 17, 2);
-  if (y < 1000 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59) return false;
-  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-  return d <= (mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31);
+  const f = dateTimeDigits(s);
+  return f !== null && f[0]! >= 1000 && isRealDateTime(f);
 }
 
 /** Validate and normalize to "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)", a form DuckDB and Date both read. */
