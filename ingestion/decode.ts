@@ -164,7 +164,21 @@ function fastIsoMicros(s: string): number | null | undefined {
   const f = dateTimeDigits(s);
   if (f === null) return undefined;
   if (!isRealDateTime(f)) return null;
-  return utcMs(f[0]!, f[1]! - 1, f[2]!, f[3]!, f[4]!, f[5]!) * 1000 + micros;
+  return (daysFromCivil(f[0]!, f[1]!, f[2]!) * 86_400_000 + f[3]! * 3_600_000 + f[4]! * 60_000 + f[5]! * 1000) * 1000 + micros;
+}
+
+/**
+ * Days from 1970-01-01 to a day of the proleptic Gregorian calendar (month 1–12), by arithmetic: what
+ * utcMs(y, m - 1, d, 0, 0, 0) / 86_400_000 gives for every year from 0 to 9999, without Date (H. Hinnant's
+ * days_from_civil).
+ */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
 }
 
 const fields = new Int32Array(6);
@@ -201,7 +215,7 @@ export function isRealDateTime(f: Int32Array): boolean {
 }
 
 /** Date.UTC, except that years 0–99 are those years (Date.UTC reads them as 1900–1999). */
-function utcMs(y: number, mo: number, d: number, h: number, mi: number, se: number): number {
+export function utcMs(y: number, mo: number, d: number, h: number, mi: number, se: number): number {
   if (y >= 100) return Date.UTC(y, mo, d, h, mi, se);
   const t = new Date(Date.UTC(2000, mo, d, h, mi, se));
   t.setUTCFullYear(y);

@@ -201,16 +201,19 @@ export function stagingPlan(ds: Dataset): StagingPlan {
     if (!f.list) return one;
     return (v: unknown) => {
       if (!Array.isArray(v)) return SLOW;
-      const out = new Array<unknown>(v.length);
+      // The list itself while every element is its own canonical value (the common case: no copy, and a packed array
+      // for JSON.stringify's fast path); a copy from the first element that is not.
+      let out: unknown[] | null = null;
       for (let i = 0; i < v.length; i++) {
-        const x = v[i];
+        const x: unknown = v[i];
         // The reference path would write "null" for a missing element; never produced by a decoder: keep it exact.
         if (x === null || x === undefined) return SLOW;
         const c = one(x);
         if (c === SLOW) return SLOW;
-        out[i] = c;
+        if (out === null && c !== x) out = v.slice(0, i);
+        if (out !== null) out.push(c);
       }
-      return out;
+      return out ?? v;
     };
   });
   const keys = fields.map((_, i) => `"c${i}":`);

@@ -149,3 +149,41 @@ test("publish's encoder (createDocEncoder): the full decoder's verdict and messa
   const lone = encode({ ...base, attributes: { lone: 'x\ud800y' } });
   assert.deepEqual(lone, { ok: false, error: 'field "attributes": JSON with an unpaired UTF-16 surrogate in a string' });
 });
+
+test('the common ISO shape (…THH:MM:SS[.f]Z) is read by calendar arithmetic: every day of years 0–9999 gives the instant Date gives, and only real days pass', () => {
+  const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  const pad = (n: number, w: number) => String(n).padStart(w, '0');
+  // The answer from Date, independent of the decoder's arithmetic (years 0–99 set as themselves, not read as 19xx).
+  const dateMs = (y: number, m: number, d: number, h: number, mi: number, s: number) => {
+    const t = new Date(Date.UTC(2000, m - 1, d, h, mi, s));
+    t.setUTCFullYear(y, m - 1, d);
+    return t.getTime();
+  };
+  let checked = 0;
+  for (let y = 0; y <= 9999; y++) {
+    const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+    for (let m = 1; m <= 12; m++) {
+      const last = DAYS[m - 1]! + (m === 2 && leap ? 1 : 0);
+      // Every day of a few years (leap rules at centuries included), the first and last days of every month otherwise.
+      const every = y % 97 === 0 || y <= 4 || y === 1900 || y === 2000 || y === 2100 || y === 9999;
+      for (let d = 1; d <= last; d += every ? 1 : last - 1) {
+        const h = (y + d) % 24;
+        const mi = (m * 7 + d) % 60;
+        const s = (y + m + d) % 60;
+        const us = (y * 7919 + m * 104_729 + d) % 1_000_000;
+        const day = `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}`;
+        const ms = dateMs(y, m, d, h, mi, s);
+        assert.equal(parseTimestampMicros(`${day}Z`), ms * 1000, `${day}Z`);
+        assert.equal(parseTimestampMicros(`${day}.${pad(us, 6)}Z`), ms * 1000 + us, `${day}.${pad(us, 6)}Z`);
+        assert.equal(parseTimestampMicros(`${day}.${pad(us, 6)}999Z`), ms * 1000 + us, 'nanoseconds are cut to microseconds');
+        checked++;
+      }
+      // The day after the month's last is no date (Feb 29 of a common year, Apr 31…); the fast path must not accept it.
+      if (last < 31) assert.equal(parseTimestampMicros(`${pad(y, 4)}-${pad(m, 2)}-${pad(last + 1, 2)}T00:00:00Z`), null, `${y}-${m}-${last + 1}`);
+    }
+  }
+  assert.ok(checked > 250_000, `${checked} days checked`);
+  for (const bad of ['2026-11-21T24:00:00Z', '2026-11-21T23:60:00Z', '2026-11-21T23:59:60Z', '2026-00-10T00:00:00Z', '2026-13-10T00:00:00Z', '2026-11-00T00:00:00Z']) {
+    assert.equal(parseTimestampMicros(bad), null, bad);
+  }
+});
