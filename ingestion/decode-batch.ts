@@ -135,14 +135,20 @@ class Utf8Lines {
   }
 }
 
-/** Records packed for a worker: values and keys in one buffer each (a length of -1 is a null). */
+/**
+ * Records packed for a worker: their values' and keys' bytes in one buffer, each at its start with its length (a length
+ * of -1 is a null).
+ */
 export interface PackedRecords {
   readonly dataset: string;
   readonly count: number;
-  readonly values: Uint8Array;
+  readonly bytes: Uint8Array;
+  readonly valueStarts: Int32Array;
   readonly valueLens: Int32Array;
-  readonly keys: Uint8Array;
+  readonly keyStarts: Int32Array;
   readonly keyLens: Int32Array;
+  /** Sum of the values' lengths. */
+  readonly valueBytes: number;
   readonly offsets: string[];
   readonly timestamps: string[];
 }
@@ -154,53 +160,85 @@ export interface MessageLike {
   readonly timestamp: string;
 }
 
-/** Copy records into a PackedRecords whose buffers can be transferred (kafkajs' values are views of its responses). */
+/**
+ * Copy records into a PackedRecords whose buffer can be transferred (kafkajs' values are views of its responses). When
+ * every value and key is a view of one response and they lie close together (a fetched batch: records one after
+ * another), the span that holds them is copied at once; otherwise each value and key is copied after the previous one.
+ */
 export function pack(dataset: string, msgs: readonly MessageLike[]): PackedRecords {
   const n = msgs.length;
+  const valueStarts = new Int32Array(n);
   const valueLens = new Int32Array(n);
+  const keyStarts = new Int32Array(n);
   const keyLens = new Int32Array(n);
+  const offsets = new Array<string>(n);
+  const timestamps = new Array<string>(n);
   let vTotal = 0;
   let kTotal = 0;
+  let shared: ArrayBufferLike | null | undefined;
+  let lo = Infinity;
+  let hi = -Infinity;
+  const see = (b: Buffer) => {
+    if (shared === undefined) shared = b.buffer;
+    else if (shared !== b.buffer) shared = null;
+    if (b.byteOffset < lo) lo = b.byteOffset;
+    if (b.byteOffset + b.length > hi) hi = b.byteOffset + b.length;
+  };
   for (let i = 0; i < n; i++) {
     const m = msgs[i]!;
     const v = m.value;
     const k = m.key ?? null;
     valueLens[i] = v ? v.length : -1;
     keyLens[i] = k ? k.length : -1;
-    if (v) vTotal += v.length;
-    if (k) kTotal += k.length;
-  }
-  const values = Buffer.allocUnsafeSlow(vTotal);
-  const keys = Buffer.allocUnsafeSlow(kTotal);
-  let vo = 0;
-  let ko = 0;
-  const offsets = new Array<string>(n);
-  const timestamps = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const m = msgs[i]!;
-    if (m.value) vo += m.value.copy(values, vo);
-    if (m.key) ko += m.key.copy(keys, ko);
+    if (v) {
+      vTotal += v.length;
+      see(v);
+    }
+    if (k) {
+      kTotal += k.length;
+      see(k);
+    }
     offsets[i] = m.offset;
     timestamps[i] = m.timestamp;
   }
-  return { dataset, count: n, values, valueLens, keys, keyLens, offsets, timestamps };
+  let bytes: Buffer;
+  if (shared && hi - lo <= 2 * (vTotal + kTotal) + 4096) {
+    // One copy of the span; each value and key where it lies in it.
+    bytes = Buffer.allocUnsafeSlow(hi - lo);
+    bytes.set(new Uint8Array(shared, lo, hi - lo));
+    for (let i = 0; i < n; i++) {
+      const m = msgs[i]!;
+      if (m.value) valueStarts[i] = m.value.byteOffset - lo;
+      if (m.key) keyStarts[i] = m.key.byteOffset - lo;
+    }
+  } else {
+    bytes = Buffer.allocUnsafeSlow(vTotal + kTotal);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const m = msgs[i]!;
+      if (m.value) {
+        valueStarts[i] = at;
+        bytes.set(m.value, at);
+        at += m.value.length;
+      }
+      if (m.key) {
+        keyStarts[i] = at;
+        bytes.set(m.key, at);
+        at += m.key.length;
+      }
+    }
+  }
+  return { dataset, count: n, bytes, valueStarts, valueLens, keyStarts, keyLens, valueBytes: vTotal, offsets, timestamps };
 }
 
 /** A RecordSource over PackedRecords (each text decoded straight from the packed bytes, no view per record). */
 export function unpack(p: PackedRecords): RecordSource {
-  const texts = (bytes: Uint8Array, lens: Int32Array) => {
-    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    const starts = new Int32Array(lens.length);
-    let at = 0;
-    for (let i = 0; i < lens.length; i++) {
-      starts[i] = at;
-      if (lens[i]! > 0) at += lens[i]!;
-    }
-    return (i: number): string | null => (lens[i]! < 0 ? null : buf.toString('utf8', starts[i]!, starts[i]! + lens[i]!));
-  };
-  const valueText = texts(p.values, p.valueLens);
-  const keyText = texts(p.keys, p.keyLens);
-  return { count: p.count, valueText, valueBytes: p.values.length, keyText, offset: (i) => p.offsets[i]!, timestamp: (i) => p.timestamps[i]! };
+  const buf = Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.length);
+  const texts = (starts: Int32Array, lens: Int32Array) => (i: number): string | null =>
+    lens[i]! < 0 ? null : buf.toString('utf8', starts[i]!, starts[i]! + lens[i]!);
+  const valueText = texts(p.valueStarts, p.valueLens);
+  const keyText = texts(p.keyStarts, p.keyLens);
+  return { count: p.count, valueText, valueBytes: p.valueBytes, keyText, offset: (i) => p.offsets[i]!, timestamp: (i) => p.timestamps[i]! };
 }
 
 /** A RecordSource over kafkajs messages, for the codec on the ingestion thread. */

@@ -82,7 +82,7 @@ export function createDecodePool(datasets: readonly Dataset[], workers: number):
         if (slot.pending.size === 0) slot.worker.ref();
         slot.pending.set(id, { resolve, reject });
         const req: WorkerRequest = { id, records };
-        slot.worker.postMessage(req, [records.values.buffer, records.valueLens.buffer, records.keys.buffer, records.keyLens.buffer] as ArrayBuffer[]);
+        slot.worker.postMessage(req, [records.bytes.buffer, records.valueStarts.buffer, records.valueLens.buffer, records.keyStarts.buffer, records.keyLens.buffer] as ArrayBuffer[]);
       });
     },
     async close() {

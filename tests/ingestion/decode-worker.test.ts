@@ -159,6 +159,41 @@ for (const firstOffset of [1_000, 9_007_199_254_740_000]) {
   });
 }
 
+/**
+ * The records as views of one buffer, as kafkajs hands over a fetched batch: each record's key and value after a few
+ * bytes of its own header, `gap` bytes of other data between records.
+ */
+function asOneResponse(recs: readonly Rec[], gap: number): Rec[] {
+  const size = recs.reduce((a, r) => a + 7 + gap + (r.key?.length ?? 0) + (r.value?.length ?? 0), 0);
+  const buf = Buffer.alloc(size, 0xee);
+  let at = 0;
+  return recs.map((r) => {
+    at += 7 + gap;
+    const view = (b: Buffer | null) => {
+      if (b === null) return null;
+      b.copy(buf, at);
+      at += b.length;
+      return buf.subarray(at - b.length, at);
+    };
+    const key = view(r.key);
+    const value = view(r.value);
+    return { ...r, key, value };
+  });
+}
+
+test('records that are views of one fetched response (copied to the worker as one span, or one by one when the span is mostly other data): the same outcomes', async () => {
+  const recs = records(ADVERSARIAL.filter((v) => !(typeof v === 'string' && v.length > 100_000)), 5_000, (i) => 1_795_000_000_000 + i * 1_000);
+  const expected = reference(orders, recs);
+  for (const gap of [0, 3, 5_000]) {
+    const pool = createDecodePool(catalog.datasets, 1);
+    try {
+      assert.deepEqual(outcomes(await pool.decode(orders, asOneResponse(recs, gap))), expected, `gap ${gap}`);
+    } finally {
+      await pool.close();
+    }
+  }
+});
+
 test('offsets beyond 2^53, odd Kafka timestamps and keys: the same lines or the same exceptions', async () => {
   const ok = JSON.stringify({ id: 'c1', name: 'n', updatedAt: '2026-11-21T10:00:00Z' });
   const recs: Rec[] = [
