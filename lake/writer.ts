@@ -8,6 +8,7 @@
 // here) or already serialized by the same staging plan in a decode worker (`appendLines`): the file is the same.
 
 import { closeSync, openSync, promises as fsp, writeSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Dataset } from '../config';
@@ -88,7 +89,11 @@ export class FencedError extends Error {
 
 export interface LakeWriterOptions {
   rowGroupSize?: number;
-  /** Data files written at once (each COPY is a DuckDB task with its own buffers); default 2. */
+  /**
+   * Data files written at once (each COPY is a DuckDB task with its own buffers); default twice the cores, from 2 to 8.
+   * A COPY keeps about one core busy, and less between its phases: on 2 cores, 4 at once committed a caught-up backlog
+   * of 40 files at 540k–710k rows/s against 340k–370k with 2 (ingest bench, three pairs), for ~20 MiB more peak RSS.
+   */
   maxConcurrentCommits?: number;
   /** How long a committed segment's table stays queryable (queries that listed files before the rename). */
   retireAfterMs?: number;
@@ -192,7 +197,7 @@ export function createLakeWriter(engine: LakeEngine, opts: LakeWriterOptions = {
   const live = new Map<string, Set<Segment>>();
   const retireTimers = new Map<NodeJS.Timeout, Segment>();
   const staging = new Map<Segment, Staging>();
-  const copyLimit = limiter(opts.maxConcurrentCommits ?? 2);
+  const copyLimit = limiter(opts.maxConcurrentCommits ?? Math.min(8, Math.max(2, 2 * os.availableParallelism())));
   let closed = false;
 
   const plans = new Map<string, StagingPlan>();
