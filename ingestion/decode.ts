@@ -172,7 +172,7 @@ function fastIsoMicros(s: string): number | null | undefined {
  * utcMs(y, m - 1, d, 0, 0, 0) / 86_400_000 gives for every year from 0 to 9999, without Date (H. Hinnant's
  * days_from_civil).
  */
-export function daysFromCivil(y: number, m: number, d: number): number {
+function daysFromCivil(y: number, m: number, d: number): number {
   const yy = m <= 2 ? y - 1 : y;
   const era = Math.floor(yy / 400);
   const yoe = yy - era * 400;
@@ -215,7 +215,7 @@ export function isRealDateTime(f: Int32Array): boolean {
 }
 
 /** Date.UTC, except that years 0–99 are those years (Date.UTC reads them as 1900–1999). */
-export function utcMs(y: number, mo: number, d: number, h: number, mi: number, se: number): number {
+function utcMs(y: number, mo: number, d: number, h: number, mi: number, se: number): number {
   if (y >= 100) return Date.UTC(y, mo, d, h, mi, se);
   const t = new Date(Date.UTC(2000, mo, d, h, mi, se));
   t.setUTCFullYear(y);
