@@ -2,12 +2,14 @@
 // run in a worker thread (decode-pool.ts) or on the ingestion thread. Invariant: for every record, the outcome is the
 // one the per-record path gives — `createDecoder(ds)` (the same row, or the same error text for the dead-letter
 // topic, or the same exception) and `stagingPlan(ds).line` of that row, here by `lineOf` (the same line, or the same
-// exception, raised where that row is appended). Nothing here decides rotation, offsets or commits: the ingester
-// still does, in order.
+// exception, raised where that row is appended). A record in the common shape (commonShape below) takes a one-pass
+// path from its parsed JSON to its canonical staging values; any other goes through the decoder and `lineOf`, and
+// tests/ingestion/decode-worker.test.ts holds both to the reference. Nothing here decides rotation, offsets or
+// commits: the ingester still does, in order.
 
 import type { Dataset } from '../config';
-import { stagingPlan } from '../lake/staging';
-import { createTextDecoder } from './decode';
+import { SLOW, stagingPlan, type StagingPlan } from '../lake/staging';
+import { createObjectDecoder, createTextDecoder, fieldCoercer, parseTimestampMicros } from './decode';
 
 /** Outcome of one record. */
 export const RecordStatus = {
@@ -68,7 +70,10 @@ const asThrown = (e: unknown): ThrownError =>
 /** The batch codec of one dataset. */
 export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
   const decode = createTextDecoder(ds);
+  const decodeObject = createObjectDecoder(ds);
   const plan = stagingPlan(ds);
+  const shape = commonShape(ds, plan);
+  const canonical = new Array<unknown>(ds.fields.length);
   return (src) => {
     const n = src.count;
     const ends = new Int32Array(n);
@@ -79,9 +84,38 @@ export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
     let end = 0;
     for (let i = 0; i < n; i++) {
       eventTimeMs[i] = NaN;
+      const text = src.valueText(i);
+      // The common shape: parsed once, its canonical values made in one pass, its line straight from them.
+      let doc: Record<string, unknown> | null = null;
+      if (text !== null) {
+        try {
+          const parsed: unknown = JSON.parse(text);
+          if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) doc = parsed as Record<string, unknown>;
+        } catch {
+          // The decoder's path below gives its error.
+        }
+      }
+      if (doc !== null) {
+        let et: number | undefined;
+        try {
+          et = shape(doc, canonical);
+        } catch {
+          et = undefined; // a cold field's coercer refused: the decoder's path below gives its error
+        }
+        if (et !== undefined) {
+          const line = plan.lineOfCanonical(canonical, src.offset(i), Number(src.timestamp(i)), src.keyText(i));
+          if (line !== null) {
+            if (et === et) eventTimeMs[i] = Math.floor(et / 1000);
+            end = out.push(line);
+            status[i] = RecordStatus.Ok;
+            ends[i] = end;
+            continue;
+          }
+        }
+      }
       let res;
       try {
-        res = decode(src.valueText(i));
+        res = doc !== null ? decodeObject(doc) : decode(text);
       } catch (e) {
         status[i] = RecordStatus.DecodeThrew;
         errors.set(i, asThrown(e));
@@ -108,6 +142,68 @@ export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
     return { data: out.bytes(), ends, status, eventTimeMs, errors };
   };
 }
+
+/**
+ * A record's canonical values (staging's, see StagingPlan.canons) straight from its parsed JSON, in one pass: in
+ * `out`, per field, exactly `plan.canons[i](coerce_i(value))` (undefined for a null value), where coerce_i is the
+ * decoder's field coercer; returns the event time in epoch microseconds (NaN without one), as the decoder gives it.
+ * Returns undefined, or throws, whenever that composition would not give a value (the decoder refuses the record, or
+ * the row needs the reference serializer) and for the shapes it does not handle itself: the caller then takes the
+ * decoder's path, which gives the outcome. Handled here: a string, an int, a long (a number, or a string of up to
+ * 15 digits), a float, a boolean and a timestamp (epoch ms, ISO text) given as JSON makes them; every other type and
+ * every list go through the composition itself. Straight-line code made once per dataset: one property load per
+ * field, no call per value for the common types.
+ */
+function commonShape(ds: Dataset, plan: StagingPlan): (doc: Record<string, unknown>, out: unknown[]) => number | undefined {
+  const cold = ds.fields.map((f, i) => {
+    const coerce = fieldCoercer(f);
+    const canon = plan.canons[i]!;
+    return (v: unknown) => canon(coerce(v));
+  });
+  const body: string[] = ['let v, x, et = NaN;'];
+  ds.fields.forEach((f, i) => {
+    // A field name is a GraphQL name (config/catalog.ts): quoted here as a JS string literal all the same.
+    body.push(`v = o[${JSON.stringify(f.name)}];`);
+    body.push(`if (v === undefined || v === null) { ${f.required ? 'return undefined;' : `c[${i}] = undefined;`} } else {`);
+    switch (f.list ? 'list' : f.type) {
+      case 'string':
+        body.push(`if (typeof v !== 'string') return undefined; c[${i}] = v.isWellFormed() ? v : v.toWellFormed();`);
+        break;
+      case 'int':
+        body.push(`if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647) return undefined; c[${i}] = v;`);
+        break;
+      case 'long':
+        // BigInt(v) then back to a number for |v| <= 2^53: v itself (-0 is written "0" either way).
+        body.push(`if (typeof v === 'number') { if (!Number.isSafeInteger(v)) return undefined; c[${i}] = v; }`);
+        body.push(`else if (typeof v === 'string' && SHORT_INT.test(v)) c[${i}] = Number(v); else return undefined;`);
+        break;
+      case 'float':
+        body.push(`if (typeof v !== 'number' || !Number.isFinite(v)) return undefined; c[${i}] = v === 0 && 1 / v < 0 ? '-0' : v;`);
+        break;
+      case 'boolean':
+        body.push(`if (typeof v !== 'boolean') return undefined; c[${i}] = v;`);
+        break;
+      case 'timestamp':
+        body.push(`if (typeof v === 'number') { if (!Number.isFinite(v)) return undefined; x = Math.round(v * 1000); }`);
+        body.push(`else if (typeof v === 'string') { x = isoMicros(v); if (x === null) return undefined; } else return undefined;`);
+        if (f.name === ds.eventTime) body.push('et = x;');
+        body.push(`x = Math.round(x); if (!Number.isSafeInteger(x)) return undefined; c[${i}] = x;`);
+        break;
+      default:
+        // json, date and lists: the composition itself.
+        body.push(`x = cold[${i}](v); if (x === SLOW) return undefined; c[${i}] = x;`);
+    }
+    body.push('}');
+  });
+  body.push('return et;');
+  const make = new Function('cold', 'SLOW', 'SHORT_INT', 'isoMicros', `return function commonShape(o, c) {\n${body.join('\n')}\n};`) as (
+    ...args: unknown[]
+  ) => (doc: Record<string, unknown>, out: unknown[]) => number | undefined;
+  return make(cold, SLOW, SHORT_INT, parseTimestampMicros);
+}
+
+/** A long's text that the fast path reads as a number: up to 15 digits (exact as a double), no space. */
+const SHORT_INT = /^[+-]?\d{1,15}$/;
 
 /** Lines encoded as UTF-8 one after another into one growing buffer (its own ArrayBuffer: transferable). */
 class Utf8Lines {

@@ -242,7 +242,8 @@ function kind(v: unknown): string {
 /** A json value taken as it is: any JSON value passes (for a verdict only; see createObjectDecoder's jsonAsIs). */
 const jsonAsIs: Coerce = (v) => v;
 
-function fieldCoercer(f: FieldDef, opts: ObjectDecoderOptions = {}): Coerce {
+/** A field's coercer: the field's value as the decoder stores it, or a FieldError (its message names no field). */
+export function fieldCoercer(f: FieldDef, opts: ObjectDecoderOptions = {}): Coerce {
   const one = f.type === 'json' && opts.jsonAsIs ? jsonAsIs : scalarCoercer(f.type);
   if (!f.list) return one;
   return (v) => {

@@ -116,6 +116,17 @@ export interface StagingPlan {
    * line, or the same exception (BigInt's for an offset that is not one), without a BigInt for the common offsets.
    */
   lineOf(values: readonly unknown[], offset: string, timestampMs: number, key: string | null): string;
+  /**
+   * Per field, the canonical value of a decoded value (what a line holds for it: JSON.stringify of it is the field's
+   * text), or SLOW when the row needs the reference serializer. Not called for null values (left out of a line).
+   */
+  readonly canons: ReadonlyArray<(v: unknown) => unknown>;
+  /**
+   * `lineOf` of a row given by its canonical values (per `canons`, undefined for a null value), for a caller that made
+   * them itself: the same line, or null when the row needs `lineOf` (an offset beyond 15 digits, a Kafka timestamp that
+   * is not integral milliseconds). `canonical` is read, not kept.
+   */
+  lineOfCanonical(canonical: readonly unknown[], offset: string, timestampMs: number, key: string | null): string | null;
   /** The per-value reference serializer that `serialize` must equal (for tests; `line` falls back to its per-row form). */
   serializeReference(rows: readonly StagedRow[]): { text: string; maxLineBytes: number };
   /**
@@ -134,7 +145,7 @@ export function objectBound(maxLineBytes: number): number {
 }
 
 /** A value the fast path cannot hand to JSON.stringify as is: the row is serialized by the reference path. */
-const SLOW: unique symbol = Symbol('slow');
+export const SLOW: unique symbol = Symbol('slow');
 
 /**
  * The value whose JSON.stringify is exactly the canonical text of `scalarSer(f)(v)`, or SLOW (a value out of the
@@ -265,8 +276,13 @@ export function stagingPlan(ds: Dataset): StagingPlan {
       if (c === SLOW) return null;
       canonical[i] = c;
     }
+    return canonicalLine(canonical, offset, timestampMs, key);
+  };
+
+  /** The line of canonical values (fastLineOf's last step; its checks of the Kafka timestamp and key made). */
+  const canonicalLine = (values: readonly unknown[], offset: number, timestampMs: number, key: string | null): string => {
     const k = key === null ? null : (key as string & WellFormed).isWellFormed() ? key : (key as string & WellFormed).toWellFormed();
-    return JSON.stringify(lineObject(canonical, offset, timestampMs, k));
+    return JSON.stringify(lineObject(values, offset, timestampMs, k));
   };
 
   const fastLine = (row: StagedRow): string | null => {
@@ -279,6 +295,12 @@ export function stagingPlan(ds: Dataset): StagingPlan {
 
   return {
     line,
+    canons,
+    lineOfCanonical(values, offset, timestampMs, key) {
+      const small = smallOffset(offset);
+      if (small < 0 || !Number.isSafeInteger(timestampMs) || (key !== null && typeof key !== 'string')) return null;
+      return canonicalLine(values, small, timestampMs, key);
+    },
     lineOf(values, offset, timestampMs, key) {
       const small = smallOffset(offset);
       return (small >= 0 ? fastLineOf(values, small, timestampMs, key) : null) ?? slowLine({ values, offset: BigInt(offset), timestampMs, key, bytes: 0 });
