@@ -165,6 +165,13 @@ function commonShape(ds: Dataset, plan: StagingPlan): (doc: Record<string, unkno
     // A field name is a GraphQL name (config/catalog.ts): quoted here as a JS string literal all the same.
     body.push(`v = o[${JSON.stringify(f.name)}];`);
     body.push(`if (v === undefined || v === null) { ${f.required ? 'return undefined;' : `c[${i}] = undefined;`} } else {`);
+    const list = f.list ? LISTS[f.type] : undefined;
+    if (list) {
+      // A list of the common scalars, each element as it is: the list itself (see canonList below).
+      body.push(`x = ${list.name}(v); if (x === undefined) return undefined; c[${i}] = x;`);
+      body.push('}');
+      return;
+    }
     switch (f.list ? 'list' : f.type) {
       case 'string':
         body.push(`if (typeof v !== 'string') return undefined; c[${i}] = v.isWellFormed() ? v : v.toWellFormed();`);
@@ -190,17 +197,57 @@ function commonShape(ds: Dataset, plan: StagingPlan): (doc: Record<string, unkno
         body.push(`x = Math.round(x); if (!Number.isSafeInteger(x)) return undefined; c[${i}] = x;`);
         break;
       default:
-        // json, date and lists: the composition itself.
+        // json, date and the other lists: the composition itself.
         body.push(`x = cold[${i}](v); if (x === SLOW) return undefined; c[${i}] = x;`);
     }
     body.push('}');
   });
   body.push('return et;');
-  const make = new Function('cold', 'SLOW', 'SHORT_INT', 'isoMicros', `return function commonShape(o, c) {\n${body.join('\n')}\n};`) as (
+  const lists = LIST_FNS;
+  const make = new Function('cold', 'SLOW', 'SHORT_INT', 'isoMicros', ...lists.map((l) => l.name), `return function commonShape(o, c) {\n${body.join('\n')}\n};`) as (
     ...args: unknown[]
   ) => (doc: Record<string, unknown>, out: unknown[]) => number | undefined;
-  return make(cold, SLOW, SHORT_INT, parseTimestampMicros);
+  return make(cold, SLOW, SHORT_INT, parseTimestampMicros, ...lists);
 }
+
+/**
+ * Lists whose every element is its own canonical value when it has the common shape: the list itself (what staging's
+ * canon of the decoder's copy writes, element for element), or undefined when an element does not have that shape
+ * (the decoder's path then decides). Each is its own function, so that each call site of commonShape stays monomorphic.
+ */
+function stringList(v: unknown): unknown[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  for (let i = 0; i < v.length; i++) {
+    const x: unknown = v[i];
+    if (typeof x !== 'string' || !(x as string & { isWellFormed(): boolean }).isWellFormed()) return undefined;
+  }
+  return v;
+}
+function intList(v: unknown): unknown[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  for (let i = 0; i < v.length; i++) {
+    const x: unknown = v[i];
+    // -0 passes: the decoder keeps it, and a line writes it "0" either way.
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < -2147483648 || x > 2147483647) return undefined;
+  }
+  return v;
+}
+function floatList(v: unknown): unknown[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  for (let i = 0; i < v.length; i++) {
+    const x: unknown = v[i];
+    // -0 is written "-0" (a string) by staging: left to the decoder's path.
+    if (typeof x !== 'number' || !Number.isFinite(x) || (x === 0 && 1 / x < 0)) return undefined;
+  }
+  return v;
+}
+function booleanList(v: unknown): unknown[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'boolean') return undefined;
+  return v;
+}
+const LIST_FNS = [stringList, intList, floatList, booleanList];
+const LISTS: Partial<Record<string, (typeof LIST_FNS)[number]>> = { string: stringList, int: intList, float: floatList, boolean: booleanList };
 
 /** A long's text that the fast path reads as a number: up to 15 digits (exact as a double), no space. */
 const SHORT_INT = /^[+-]?\d{1,15}$/;

@@ -261,6 +261,52 @@ test('offsets beyond 2^53, odd Kafka timestamps and keys: the same lines or the 
   }
 });
 
+test('a list and a scalar of every type: the one-pass path and the decoder give the same outcomes', async () => {
+  // A dataset of its own (the fixture's has only [string] and [int] lists), in a catalog loaded from YAML as any.
+  const file = path.join(dir, 'every-type.yaml');
+  const types = ['string', 'int', 'long', 'float', 'boolean', 'timestamp', 'date', 'json'];
+  // (a list of json is not a field type)
+  const fields = types.flatMap((t) => [`      ${t}One: { type: ${t} }`, ...(t === 'json' ? [] : [`      ${t}List: { type: "[${t}]" }`])]).join('\n');
+  writeFileSync(file, `lake:\n  path: ${JSON.stringify(path.join(dir, 'lake-every'))}\ndatasets:\n  samples:\n    typeName: Sample\n    eventTime: at\n    fields:\n      at: { type: timestamp, required: true }\n${fields}\n`);
+  const cat = loadConfig(file);
+  const ds = cat.datasetMap.get('samples')!;
+  const at = '2026-11-21T10:00:00Z';
+  const lists: Record<string, unknown[][]> = {
+    string: [[], ['a', ''], [`x${LONE}`], ['ok', `${LONE}`], ['a', 1], ['a', null]],
+    int: [[], [0, -0, 2147483647, -2147483648], [2147483648], [1.5], ['3'], [true]],
+    long: [[], [1, '2', '-0'], ['9007199254740993'], [1.5]],
+    float: [[], [1.5, 0, 1e308, -1e-308], [-0], [1, -0], ['2.5'], [null]],
+    boolean: [[], [true, false], ['true'], [0], [true, null]],
+    timestamp: [[], [at, 0, 1.5], ['2026-02-30T00:00:00Z'], [1e300]],
+    date: [[], ['2026-11-01'], ['2026-02-30'], [1]],
+    json: [[], [{ a: 1 }, [2], 'three', null], [{ k: LONE }]],
+  };
+  const values: string[] = [];
+  for (const t of types) {
+    if (t !== 'json') {
+      for (const l of lists[t]!) values.push(JSON.stringify({ at, [`${t}List`]: l }));
+      values.push(JSON.stringify({ at, [`${t}List`]: 'not a list' }), JSON.stringify({ at, [`${t}List`]: null }));
+    }
+    for (const one of [...lists[t]!.flat(), {}, [], 'x', 1, true]) values.push(JSON.stringify({ at, [`${t}One`]: one }));
+  }
+  // -0 as JSON text (JSON.stringify writes it 0): a float list keeps it as "-0", an int list as 0.
+  values.push(`{"at":"${at}","floatList":[-0]}`, `{"at":"${at}","floatList":[1,-0.0]}`, `{"at":"${at}","intList":[-0]}`, `{"at":"${at}","floatOne":-0}`);
+  values.push(JSON.stringify({ at: 1795000000123.5, stringList: ['a'], intList: [1], floatList: [0.1], booleanList: [false], stringOne: 's', intOne: 1, floatOne: -0 }));
+  const recs = records(values, 100, (i) => 1_795_000_000_000 + i);
+  const expected = reference(ds, recs);
+  // Both sides of every list type: kept as it is, and refused or left to the decoder.
+  assert.ok(expected.filter((e) => e.status === RecordStatus.Ok).length > 40 && expected.filter((e) => e.status === RecordStatus.Invalid).length > 40);
+  for (const workers of [0, 1]) {
+    const pool = createDecodePool(cat.datasets, workers);
+    try {
+      const got = outcomes(await pool.decode(ds, recs));
+      for (let i = 0; i < recs.length; i++) assert.deepEqual(got[i], expected[i], `workers=${workers}, record ${i}: ${values[i]}`);
+    } finally {
+      await pool.close();
+    }
+  }
+});
+
 test('many batches at once, over two workers: every batch whole and in record order', async () => {
   const pool = createDecodePool(catalog.datasets, 2);
   try {
