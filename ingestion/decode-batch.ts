@@ -150,8 +150,9 @@ export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
  * Returns undefined, or throws, whenever that composition would not give a value (the decoder refuses the record, or
  * the row needs the reference serializer) and for the shapes it does not handle itself: the caller then takes the
  * decoder's path, which gives the outcome. Handled here: a string, an int, a long (a number, or a string of up to
- * 15 digits), a float, a boolean and a timestamp (epoch ms, ISO text) given as JSON makes them; every other type and
- * every list go through the composition itself. Straight-line code made once per dataset: one property load per
+ * 15 digits), a float, a boolean, a timestamp (epoch ms, ISO text), a json value without a \\u escape in its text,
+ * and a list of strings, ints, floats or booleans, given as JSON makes them; dates and other lists go through the
+ * composition itself. Straight-line code made once per dataset: one property load per
  * field, no call per value for the common types.
  */
 function commonShape(ds: Dataset, plan: StagingPlan): (doc: Record<string, unknown>, out: unknown[]) => number | undefined {
@@ -196,8 +197,12 @@ function commonShape(ds: Dataset, plan: StagingPlan): (doc: Record<string, unkno
         if (f.name === ds.eventTime) body.push('et = x;');
         body.push(`x = Math.round(x); if (!Number.isSafeInteger(x)) return undefined; c[${i}] = x;`);
         break;
+      case 'json':
+        // Its text; one with a \\u escape (an unpaired surrogate, or a control character) is left to the decoder.
+        body.push(`x = JSON.stringify(v); if (x.includes('\\\\u')) return undefined; c[${i}] = x;`);
+        break;
       default:
-        // json, date and the other lists: the composition itself.
+        // date and the other lists: the composition itself.
         body.push(`x = cold[${i}](v); if (x === SLOW) return undefined; c[${i}] = x;`);
     }
     body.push('}');
