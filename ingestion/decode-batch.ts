@@ -152,8 +152,8 @@ export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
  * decoder's path, which gives the outcome. Handled here: a string, an int, a long (a number, or a string of up to
  * 15 digits), a float, a boolean, a timestamp (epoch ms, ISO text), a json value without a \\u escape in its text,
  * and a list of strings, ints, floats or booleans, given as JSON makes them; dates and other lists go through the
- * composition itself. Straight-line code made once per dataset: one property load per
- * field, no call per value for the common types.
+ * composition itself. Straight-line code made once per dataset: one property load per field, no call per value for
+ * the common scalar types.
  */
 function commonShape(ds: Dataset, plan: StagingPlan): (doc: Record<string, unknown>, out: unknown[]) => number | undefined {
   const cold = ds.fields.map((f, i) => {
@@ -168,8 +168,8 @@ function commonShape(ds: Dataset, plan: StagingPlan): (doc: Record<string, unkno
     body.push(`if (v === undefined || v === null) { ${f.required ? 'return undefined;' : `c[${i}] = undefined;`} } else {`);
     const list = f.list ? LISTS[f.type] : undefined;
     if (list) {
-      // A list of the common scalars, each element as it is: the list itself (see canonList below).
-      body.push(`x = ${list.name}(v); if (x === undefined) return undefined; c[${i}] = x;`);
+      // A list of the common scalars: the list itself when every element is canonical (see stringList below).
+      body.push(`x = L${LIST_FNS.indexOf(list)}(v); if (x === undefined) return undefined; c[${i}] = x;`);
       body.push('}');
       return;
     }
@@ -208,11 +208,10 @@ function commonShape(ds: Dataset, plan: StagingPlan): (doc: Record<string, unkno
     body.push('}');
   });
   body.push('return et;');
-  const lists = LIST_FNS;
-  const make = new Function('cold', 'SLOW', 'SHORT_INT', 'isoMicros', ...lists.map((l) => l.name), `return function commonShape(o, c) {\n${body.join('\n')}\n};`) as (
+  const make = new Function('cold', 'SLOW', 'SHORT_INT', 'isoMicros', ...LIST_FNS.map((_, k) => `L${k}`), `return function commonShape(o, c) {\n${body.join('\n')}\n};`) as (
     ...args: unknown[]
   ) => (doc: Record<string, unknown>, out: unknown[]) => number | undefined;
-  return make(cold, SLOW, SHORT_INT, parseTimestampMicros, ...lists);
+  return make(cold, SLOW, SHORT_INT, parseTimestampMicros, ...LIST_FNS);
 }
 
 /**
