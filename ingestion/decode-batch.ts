@@ -9,7 +9,7 @@
 
 import type { Dataset } from '../config';
 import { SLOW, stagingPlan, type StagingPlan } from '../lake/staging';
-import { createObjectDecoder, createTextDecoder, fieldCoercer, parseTimestampMicros } from './decode';
+import { INT32_MAX, INT32_MIN, createObjectDecoder, createTextDecoder, fieldCoercer, parseTimestampMicros } from './decode';
 
 /** Outcome of one record. */
 export const RecordStatus = {
@@ -150,9 +150,8 @@ export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
  * Returns undefined, or throws, whenever that composition would not give a value (the decoder refuses the record, or
  * the row needs the reference serializer) and for the shapes it does not handle itself: the caller then takes the
  * decoder's path, which gives the outcome. Handled here: a string, an int, a long (a number, or a string of up to
- * 15 digits), a float, a boolean, a timestamp (epoch ms, ISO text), a json value without a \\u escape in its text,
- * and a list of strings, ints, floats or booleans, given as JSON makes them; dates and other lists go through the
- * composition itself. Straight-line code made once per dataset: one property load per field, no call per value for
+ * 15 digits), a float, a boolean, a timestamp (epoch ms, ISO text) and a list of strings, ints, floats or booleans,
+ * given as JSON makes them; json values, dates and other lists go through the composition itself. Straight-line code made once per dataset: one property load per field, no call per value for
  * the common scalar types.
  */
 function commonShape(ds: Dataset, plan: StagingPlan): (doc: Record<string, unknown>, out: unknown[]) => number | undefined {
@@ -178,7 +177,7 @@ function commonShape(ds: Dataset, plan: StagingPlan): (doc: Record<string, unkno
         body.push(`if (typeof v !== 'string') return undefined; c[${i}] = v.isWellFormed() ? v : v.toWellFormed();`);
         break;
       case 'int':
-        body.push(`if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647) return undefined; c[${i}] = v;`);
+        body.push(`if (typeof v !== 'number' || !Number.isInteger(v) || v < ${INT32_MIN} || v > ${INT32_MAX}) return undefined; c[${i}] = v;`);
         break;
       case 'long':
         // BigInt(v) then back to a number for |v| <= 2^53: v itself (-0 is written "0" either way).
@@ -197,12 +196,8 @@ function commonShape(ds: Dataset, plan: StagingPlan): (doc: Record<string, unkno
         if (f.name === ds.eventTime) body.push('et = x;');
         body.push(`x = Math.round(x); if (!Number.isSafeInteger(x)) return undefined; c[${i}] = x;`);
         break;
-      case 'json':
-        // Its text; one with a \\u escape (an unpaired surrogate, or a control character) is left to the decoder.
-        body.push(`x = JSON.stringify(v); if (x.includes('\\\\u')) return undefined; c[${i}] = x;`);
-        break;
       default:
-        // date and the other lists: the composition itself.
+        // json, date and the other lists: the composition itself (for json, the coercer's text is its canonical value).
         body.push(`x = cold[${i}](v); if (x === SLOW) return undefined; c[${i}] = x;`);
     }
     body.push('}');
@@ -232,7 +227,7 @@ function intList(v: unknown): unknown[] | undefined {
   for (let i = 0; i < v.length; i++) {
     const x: unknown = v[i];
     // -0 passes: the decoder keeps it, and a line writes it "0" either way.
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < -2147483648 || x > 2147483647) return undefined;
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < INT32_MIN || x > INT32_MAX) return undefined;
   }
   return v;
 }

@@ -13,8 +13,8 @@ export interface DecodedRow {
 
 export type DecodeResult = { ok: true; row: DecodedRow } | { ok: false; error: string };
 
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
+export const INT32_MIN = -2147483648;
+export const INT32_MAX = 2147483647;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const NUMERIC_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

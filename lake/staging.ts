@@ -264,8 +264,6 @@ export function stagingPlan(ds: Dataset): StagingPlan {
    * the row needs the reference path. `offset`: a safe integer.
    */
   const fastLineOf = (values: readonly unknown[], offset: number, timestampMs: number, key: string | null): string | null => {
-    if (!Number.isSafeInteger(timestampMs)) return null;
-    if (key !== null && typeof key !== 'string') return null;
     for (let i = 0; i < n; i++) {
       const v = values[i];
       if (v === null || v === undefined) {
@@ -279,8 +277,10 @@ export function stagingPlan(ds: Dataset): StagingPlan {
     return canonicalLine(canonical, offset, timestampMs, key);
   };
 
-  /** The line of canonical values (fastLineOf's last step; its checks of the Kafka timestamp and key made). */
-  const canonicalLine = (values: readonly unknown[], offset: number, timestampMs: number, key: string | null): string => {
+  /** The line of canonical values, or null when the Kafka timestamp or the key needs the reference path. */
+  const canonicalLine = (values: readonly unknown[], offset: number, timestampMs: number, key: string | null): string | null => {
+    if (!Number.isSafeInteger(timestampMs)) return null;
+    if (key !== null && typeof key !== 'string') return null;
     const k = key === null ? null : (key as string & WellFormed).isWellFormed() ? key : (key as string & WellFormed).toWellFormed();
     return JSON.stringify(lineObject(values, offset, timestampMs, k));
   };
@@ -298,8 +298,7 @@ export function stagingPlan(ds: Dataset): StagingPlan {
     canons,
     lineOfCanonical(values, offset, timestampMs, key) {
       const small = smallOffset(offset);
-      if (small < 0 || !Number.isSafeInteger(timestampMs) || (key !== null && typeof key !== 'string')) return null;
-      return canonicalLine(values, small, timestampMs, key);
+      return small < 0 ? null : canonicalLine(values, small, timestampMs, key);
     },
     lineOf(values, offset, timestampMs, key) {
       const small = smallOffset(offset);
