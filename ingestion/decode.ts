@@ -266,8 +266,8 @@ export function createDecoder(ds: Dataset): (value: Buffer | null) => DecodeResu
 }
 
 /** The same decoder for a value already decoded from UTF-8 (as Buffer#toString does it; null for a tombstone). */
-export function createTextDecoder(ds: Dataset): (text: string | null) => DecodeResult {
-  const decodeObject = createObjectDecoder(ds);
+export function createTextDecoder(ds: Dataset, opts: ObjectDecoderOptions = {}): (text: string | null) => DecodeResult {
+  const decodeObject = createObjectDecoder(ds, opts);
   return (text) => {
     if (text === null) return { ok: false, error: 'the record has no value (tombstone)' };
     let doc: unknown;

@@ -79,23 +79,39 @@ export function heldRecord(partition: number, msg: KafkaMessage): HeldRecord {
   };
 }
 
-/** The event of a held record (decoded afresh on each call). */
+/**
+ * The event of a held record (decoded afresh on each call).
+ *
+ * A json field's value is the parsed value itself when the record's text holds no `\u` escape: the decoder writes a
+ * json value as text only to refuse an unpaired UTF-16 surrogate (which only a `\u` escape can put in a parsed
+ * string: Buffer#toString replaces malformed UTF-8), and rendering parsed that text back. Both give the same JSON when
+ * serialized (JSON.stringify of a parsed value, parsed again, is the same value), so the verdict and the bytes sent
+ * are unchanged; a text with a `\u` escape takes the full decoder.
+ */
 export function createHeldDecoder(ds: Dataset): (topic: string, h: HeldRecord) => LiveEvent {
   const decode = createTextDecoder(ds);
-  const renders = ds.fields.map((f) => {
-    const one = renderScalar(f);
-    return f.list ? (v: unknown) => (v as unknown[]).map(one) : one;
-  });
+  const hasJson = ds.fields.some((f) => f.type === 'json');
+  const decodeAsIs = hasJson ? createTextDecoder(ds, { jsonAsIs: true }) : decode;
+  const rendersOf = (asIs: boolean) =>
+    ds.fields.map((f) => {
+      // A number too large for a double parses as ±Infinity, which the decoder's text makes `null`.
+      const one = asIs && f.type === 'json' ? (v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v) : renderScalar(f);
+      return f.list ? (v: unknown) => (v as unknown[]).map(one) : one;
+    });
+  const renders = rendersOf(false);
+  const rendersAsIs = hasJson ? rendersOf(true) : renders;
   const names = ds.fields.map((f) => f.name);
   return (topic, h) => {
-    const res = decode(h.text);
+    const asIs = h.text !== null && !h.text.includes('\\u');
+    const res = (asIs ? decodeAsIs : decode)(h.text);
     let row: Record<string, unknown> | null = null;
     if (res.ok) {
+      const rs = asIs ? rendersAsIs : renders;
       row = {};
       const vals = res.row.values;
       for (let i = 0; i < names.length; i++) {
         const v = vals[i];
-        row[names[i]!] = v === null || v === undefined ? null : renders[i]!(v);
+        row[names[i]!] = v === null || v === undefined ? null : rs[i]!(v);
       }
     }
     return new Event(topic, h.partition, h.offset, row, h.timestampMs, h.key, h.bytes);

@@ -431,11 +431,12 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   /** The compiled fast path of a selection (plain fields and _meta), compiled on first use; null: execute. */
   const projectionOf = (spec: Spec, schema: GraphQLSchema): Projection | null =>
     spec.project === undefined ? (spec.project = compileProjection(schema, spec.document, spec.operationName)) : spec.project;
-  /** One event's payload: the compiled projection when it can answer, else graphql execute (same bytes). */
-  function produce(spec: Spec, schema: GraphQLSchema, row: Record<string, unknown>, meta: EventMeta): string | Promise<string> {
+  /** One event's payload: the compiled projection when it can answer, else graphql execute (same bytes). `_meta` is
+   *  made only for a selection that reads it (a live event's ISO timestamp is rendered on first read). */
+  function produce(spec: Spec, schema: GraphQLSchema, row: Record<string, unknown>, meta: () => EventMeta): string | Promise<string> {
     const p = projectionOf(spec, schema);
-    const s = p === null ? null : p(row, p.needsMeta ? (meta as unknown as Record<string, unknown>) : null);
-    return s ?? run(spec, schema, { ...row, _meta: meta });
+    const s = p === null ? null : p(row, p.needsMeta ? (meta() as unknown as Record<string, unknown>) : null);
+    return s ?? run(spec, schema, { ...row, _meta: meta() });
   }
 
   // ---- shared groups -------------------------------------------------------------------------------------------
@@ -487,7 +488,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
           onEvent: (ev) => {
             if (ev.row === null || !spec.predicate(ev.row)) return;
             const cursor = spec.needsCursor ? tail.cursor() : '';
-            group.seq.push(() => produce(spec, schema, ev.row!, metaOf(ev, cursor)), tail.seq);
+            group.seq.push(() => produce(spec, schema, ev.row!, () => metaOf(ev, cursor)), tail.seq);
           },
           onTailError: (err) => {
             for (const t of [...group.members]) t.end(err);
@@ -702,7 +703,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         if (o < (had.get(k) ?? 0n)) continue; // already had (a retried read)
         had.set(k, o + 1n);
         const m2 = { ...meta, cursor: spec.needsCursor ? cursorNow() : '' };
-        seq.push(() => produce(spec, schema, r, m2), null);
+        seq.push(() => produce(spec, schema, r, () => m2), null);
       }
       await drained(m.conn);
     });
@@ -722,8 +723,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       setNext(ev.partition, ev.offset + 1n);
       if (ev.row === null || !spec.predicate(ev.row)) return;
       if (sinceMs !== undefined && ev.timestampMs < sinceMs) return;
-      const meta = metaOf(ev, spec.needsCursor ? cursorNow() : '');
-      seq.push(() => produce(spec, schema, ev.row!, meta), null);
+      const cursor = spec.needsCursor ? cursorNow() : '';
+      seq.push(() => produce(spec, schema, ev.row!, () => metaOf(ev, cursor)), null);
     };
     const levelWithTail = (p: number) => {
       // Everything below the tail's position is now either offered or absent (gaps of compacted topics).
