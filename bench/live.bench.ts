@@ -14,14 +14,15 @@
 //
 //   node dist/bench/live.bench.js [--phases fanout,latency,publish,rss] [--subs 1000] [--per-conn 1] [--events 1000]
 //        [--window 200] [--impls baseline,lakegate] [--lat-rate 10000] [--lat-seconds 15] [--lat-subs 100]
-//        [--lat-mode filtered|shared] [--lat-control] [--batch 500,1000] [--pub-seconds 8] [--pub-concurrency 1]
+//        [--lat-mode filtered|shared] [--lat-control] [--lat-producer fast|stock] [--batch 500,1000] [--pub-seconds 8] [--pub-concurrency 1]
 //        [--rss-conns 100] [--rss-per-conn 100] [--rss-modes same,distinct] [--rss-impls lakegate] [--partitions 4]
 //        [--cpu-prof DIR] [--probe] [--node-env-production]
 //
 // --probe runs lakegate as startGateway in a bench child that prints per-second stamp→socket-write delays and, on
 // demand, post-GC memory (LIVE_BENCH_HEAP_DIR=DIR: a heap snapshot).
 //
-// Internal roles: --role baseline-server | clients | raw-consumer | lakegate-probe (children, driven over IPC/stdout).
+// Internal roles: --role baseline-server | clients | raw-consumer | lakegate-probe | producer (children, driven over
+// IPC/stdout).
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
       'lat-mode': { type: 'string', default: 'filtered' },
       'lat-control': { type: 'boolean', default: false },
       'lat-warmup': { type: 'string', default: '5' },
+      'lat-producer': { type: 'string', default: 'fast' },
       probe: { type: 'boolean', default: false },
       'node-env-production': { type: 'boolean', default: false },
       config: { type: 'string' },
@@ -112,12 +114,14 @@ async function main(): Promise<void> {
       partitions: { type: 'string', default: '4' },
       'cpu-prof': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      codecs: { type: 'string', default: 'stock' },
     },
   });
   if (values.role === 'baseline-server') return baselineServerRole(values.brokers!.split(','), values.topic!);
   if (values.role === 'clients') return clientsRole();
   if (values.role === 'lakegate-probe') return lakegateProbeRole(values.config!);
   if (values.role === 'raw-consumer') return rawConsumerRole();
+  if (values.role === 'producer') return producerRole(values.codecs === 'fast');
   if (values.role) throw new Error(`unknown --role ${values.role}`);
 
   const phases = new Set(values.phases!.split(','));
@@ -177,7 +181,7 @@ async function main(): Promise<void> {
 
   try {
     console.log(`dev cluster: ${brokerCount} brokers (librdkafka mock), ${partitions} partitions per topic; node ${process.version}; ${os.cpus().length} CPUs; load ${load()}`);
-    console.log(`processes: bench (producer, orchestration), server child, clients child, mock brokers — all on the same ${os.cpus().length} cores`);
+    console.log(`processes: bench (orchestration; producer of phases 1 and 3), server child, clients child, producer child (phase 2), mock brokers — all on the same ${os.cpus().length} cores`);
     if (phases.has('fanout')) await fanoutPhase();
     if (phases.has('latency')) await latencyPhase();
     if (phases.has('publish')) await publishPhase();
@@ -292,31 +296,20 @@ async function main(): Promise<void> {
     const customers = mode === 'filtered' ? subs : 97;
     console.log(`\n(2) produce → receive latency at ${rate} events/s for ${seconds} s, ${mode === 'filtered' ? `${subs} subscribers each filtering its own customerId (every event reaches one subscriber)` : `${subs} subscribers of one document (every event reaches all)`}`);
 
-    /** Paced producer: every 5 ms, the events due so far in one send (acks=-1), each stamped with its send time in `note`. */
-    const paced = async (topic: string, seconds: number, prefix = 'l-'): Promise<{ sent: number; secs: number; maxInFlight: number }> => {
-      const t0 = wall();
-      let sent = 0;
-      let maxInFlight = 0;
-      const inFlight = new Set<Promise<unknown>>();
-      while (wall() - t0 < seconds * 1000) {
-        const due = Math.floor(((wall() - t0) / 1000) * rate) - sent;
-        if (due > 0) {
-          const stamp = String(wall());
-          const messages = Array.from({ length: due }, (_, j) => {
-            const i = sent + j;
-            return { key: `${prefix}${i}`, value: JSON.stringify(event(`${prefix}${i}`, i, customers, stamp)) };
-          });
-          sent += due;
-          const s = producer.send({ topic, acks: -1, messages });
-          inFlight.add(s);
-          maxInFlight = Math.max(maxInFlight, inFlight.size);
-          void s.finally(() => inFlight.delete(s));
-        }
-        await sleep(5);
-      }
-      await Promise.all(inFlight);
-      return { sent, secs: (wall() - t0) / 1000, maxInFlight };
+    // The load comes from a child of its own (--role producer): a kafkajs producer that, every 5 ms, sends the events
+    // due so far (acks=-1), each stamped with its send time in `note`. The same producer serves both sides of the
+    // comparison. It shares the two cores with what is measured, so it is made cheap: by default (--lat-producer fast)
+    // it encodes its produce requests with lakegate's encoder (kafka/kafkajs-codecs.ts: the same bytes as kafkajs',
+    // tested), ~38 µs/event of CPU against ~53 for stock kafkajs (--lat-producer stock); its CPU is printed per run.
+    const producerKind = values['lat-producer'] === 'stock' ? 'stock' : 'fast';
+    const prod = forkRole(['--role', 'producer', '--codecs', producerKind]);
+    await prod.request({ type: 'start', brokers: dc.brokers }, 'ready');
+    const paced = async (topic: string, seconds: number, prefix = 'l-'): Promise<{ sent: number; secs: number; maxInFlight: number; cpu: number }> => {
+      const r = await prod.request({ type: 'pace', topic, seconds, prefix, rate, customers }, 'paced', (seconds + 120) * 1000);
+      return { sent: r.sent, secs: r.secs, maxInFlight: r.maxInFlight, cpu: r.cpu };
     };
+    const producerNote = (p: { cpu: number; sent: number; secs: number }) =>
+      `producer (kafkajs, ${producerKind} codecs) CPU ${fmt((100 * p.cpu) / p.secs, 0)}% of a core, ${fmt((p.cpu * 1e6) / p.sent, 0)} µs/event`;
     /** CPU share of a process over 3 s with no events (Kafka fetch loop, heartbeats, keep-alives). */
     const idleCpu = async (pid: number) => {
       const c0 = procCpuSeconds(pid)!;
@@ -358,7 +351,7 @@ async function main(): Promise<void> {
       const cpu = procCpuSeconds(raw.child.pid!)! - cpu0;
       await sleep(2_000);
       const r = await raw.request({ type: 'collect' }, 'latencies');
-      rawS = report('raw kafkajs consumer', r.samples, p.sent, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; consumer CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle)`);
+      rawS = report('raw kafkajs consumer', r.samples, p.sent, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; consumer CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; ${producerNote(p)})`);
     } finally {
       if (!control) await raw.stop();
     }
@@ -383,7 +376,7 @@ async function main(): Promise<void> {
       await sleep(2_000);
       const r = await clients.request({ type: 'collect' }, 'latencies');
       const expected = mode === 'filtered' ? p.sent * Math.floor(subs / customers) : p.sent * subs;
-      lgS = report('lakegate subscribers (graphql-ws)', r.samples, expected, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; server CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; clients CPU ${fmt((100 * ccpu) / p.secs, 0)}% of a core; closed ${r.closed})`);
+      lgS = report('lakegate subscribers (graphql-ws)', r.samples, expected, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; server CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; clients CPU ${fmt((100 * ccpu) / p.secs, 0)}% of a core; ${producerNote(p)}; closed ${r.closed})`);
       if (probe) for (const l of srv.proc.lines.filter((x) => x.startsWith('probe'))) console.log(`      ${l}`);
       if (control) {
         const rc = await raw.request({ type: 'collect' }, 'latencies');
@@ -393,6 +386,7 @@ async function main(): Promise<void> {
       if (control) await raw.stop();
       await clients.stop();
       await stopChild(srv.proc.child);
+      await prod.stop();
     }
     printProfile('latency-lakegate');
     console.log(`    lakegate p99 = ${fmt(lgS.p99, 1)} ms (target <= 50 ms); lakegate − raw: p50 +${fmt(lgS.p50 - rawS.p50, 1)} ms, p99 +${fmt(lgS.p99 - rawS.p99, 1)} ms`);
@@ -733,6 +727,59 @@ function clientsRole(): void {
       void Promise.all(clients.map((c) => c.dispose())).finally(() => process.exit(0));
       setTimeout(() => process.exit(0), 3_000).unref();
     }
+  });
+}
+
+/**
+ * --role producer: the latency phase's load. On `pace`, every 5 ms it sends the events due so far at `rate` (one
+ * send, acks=-1), each stamped with its send time in `note`, for `seconds`; answers how many, and its own CPU seconds.
+ * With `fast`, lakegate's produce encoder replaces kafkajs' (installed before kafkajs is loaded here).
+ */
+function producerRole(fast: boolean): void {
+  if (fast) {
+    const r = (require('../kafka/kafkajs-codecs') as typeof import('../kafka/kafkajs-codecs')).installKafkajsCodecs();
+    if (!r.ok) throw new Error(`lakegate's kafkajs codecs: ${r.reason}`);
+  }
+  let producer: Producer;
+  process.on('message', (m: Msg) => {
+    const run = async () => {
+      if (m.type === 'start') {
+        const kafka = new Kafka({ clientId: 'bench-producer', brokers: m.brokers, logLevel: logLevel.NOTHING });
+        producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+        await producer.connect();
+        tell({ type: 'ready' });
+      } else if (m.type === 'pace') {
+        const { topic, seconds, prefix, rate, customers } = m as unknown as { topic: string; seconds: number; prefix: string; rate: number; customers: number };
+        const c0 = process.cpuUsage();
+        const t0 = wall();
+        let sent = 0;
+        let maxInFlight = 0;
+        const inFlight = new Set<Promise<unknown>>();
+        while (wall() - t0 < seconds * 1000) {
+          const due = Math.floor(((wall() - t0) / 1000) * rate) - sent;
+          if (due > 0) {
+            const stamp = String(wall());
+            const messages = Array.from({ length: due }, (_, j) => {
+              const i = sent + j;
+              return { key: `${prefix}${i}`, value: JSON.stringify(event(`${prefix}${i}`, i, customers, stamp)) };
+            });
+            sent += due;
+            const s = producer.send({ topic, acks: -1, messages });
+            inFlight.add(s);
+            maxInFlight = Math.max(maxInFlight, inFlight.size);
+            void s.finally(() => inFlight.delete(s));
+          }
+          await sleep(5);
+        }
+        await Promise.all(inFlight);
+        const c = process.cpuUsage(c0);
+        tell({ type: 'paced', sent, secs: (wall() - t0) / 1000, maxInFlight, cpu: (c.user + c.system) / 1e6 });
+      } else if (m.type === 'stop') {
+        await producer?.disconnect().catch(() => {});
+        process.exit(0);
+      }
+    };
+    run().catch((e) => tell({ type: 'fatal', message: String(e?.message ?? e) }));
   });
 }
 
