@@ -14,7 +14,8 @@
 //
 //   node dist/bench/live.bench.js [--phases fanout,latency,publish,rss] [--subs 1000] [--per-conn 1] [--events 1000]
 //        [--window 200] [--impls baseline,lakegate] [--lat-rate 10000] [--lat-seconds 15] [--lat-subs 100]
-//        [--lat-mode filtered|shared] [--lat-control] [--lat-producer fast|stock] [--batch 500,1000] [--pub-seconds 8] [--pub-concurrency 1]
+//        [--lat-mode filtered|shared] [--lat-control] [--lat-producer fast|stock]
+//        [--lat-impls baseline,lakegate] [--batch 500,1000] [--pub-seconds 8] [--pub-concurrency 1]
 //        [--rss-conns 100] [--rss-per-conn 100] [--rss-modes same,distinct] [--rss-impls lakegate] [--partitions 4]
 //        [--cpu-prof DIR] [--probe] [--node-env-production]
 //
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
       'lat-control': { type: 'boolean', default: false },
       'lat-warmup': { type: 'string', default: '5' },
       'lat-producer': { type: 'string', default: 'fast' },
+      'lat-impls': { type: 'string', default: 'baseline,lakegate' },
       probe: { type: 'boolean', default: false },
       'node-env-production': { type: 'boolean', default: false },
       config: { type: 'string' },
@@ -356,39 +358,54 @@ async function main(): Promise<void> {
       if (!control) await raw.stop();
     }
 
-    const srv = await startServer('lakegate', 'lat', 'latency-lakegate');
-    const clients = forkClients();
-    let lgS;
-    try {
-      clients.send({
-        type: 'start',
-        config: { url: srv.wsUrl, connections: subs, perConn: 1, query: mode === 'filtered' ? FILTERED_QUERY : SHARED_LAT_QUERY, variables: mode === 'filtered' ? 'customer' : 'same', vars: {}, mod: customers, mode: 'latency', events: 0 } satisfies ClientsConfig,
-      });
-      await clients.wait((m) => m.type === 'connected', 60_000);
-      await warmUp('lat', clients, mode === 'filtered' ? customers : 1);
-      const idle = await idleCpu(srv.proc.child.pid!);
-      await paced('lat', warmupSecs, 'w-r-'); // at the measured rate, not measured (JIT, heap sizing)
-      const cpu0 = procCpuSeconds(srv.proc.child.pid!)!;
-      const ccpu0 = procCpuSeconds(clients.child.pid!)!;
-      const p = await paced('lat', seconds);
-      const cpu = procCpuSeconds(srv.proc.child.pid!)! - cpu0;
-      const ccpu = procCpuSeconds(clients.child.pid!)! - ccpu0;
-      await sleep(2_000);
-      const r = await clients.request({ type: 'collect' }, 'latencies');
-      const expected = mode === 'filtered' ? p.sent * Math.floor(subs / customers) : p.sent * subs;
-      lgS = report('lakegate subscribers (graphql-ws)', r.samples, expected, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; server CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; clients CPU ${fmt((100 * ccpu) / p.secs, 0)}% of a core; ${producerNote(p)}; closed ${r.closed})`);
-      if (probe) for (const l of srv.proc.lines.filter((x) => x.startsWith('probe'))) console.log(`      ${l}`);
-      if (control) {
-        const rc = await raw.request({ type: 'collect' }, 'latencies');
-        report('raw consumer, same events (control)', rc.samples, p.sent, '');
+    // The servers, one after the other, each with its own clients child: the plain graphql-ws server (--lat-impls
+    // baseline: per-subscriber execution, the filter applied per subscriber as graphql-subscriptions' withFilter does),
+    // then lakegate. Same producer, same events, same clients.
+    const serverRun = async (impl: 'baseline' | 'lakegate') => {
+      const label = impl === 'lakegate' ? 'lakegate subscribers (graphql-ws)' : 'plain graphql-ws server';
+      const srv = await startServer(impl, 'lat', `latency-${impl}`);
+      const clients = forkClients();
+      try {
+        clients.send({
+          type: 'start',
+          config: { url: srv.wsUrl, connections: subs, perConn: 1, query: mode === 'filtered' ? FILTERED_QUERY : SHARED_LAT_QUERY, variables: mode === 'filtered' ? 'customer' : 'same', vars: {}, mod: customers, mode: 'latency', events: 0 } satisfies ClientsConfig,
+        });
+        await clients.wait((m) => m.type === 'connected', 60_000);
+        await warmUp('lat', clients, mode === 'filtered' ? customers : 1);
+        const idle = await idleCpu(srv.proc.child.pid!);
+        await paced('lat', warmupSecs, 'w-r-'); // at the measured rate, not measured (JIT, heap sizing)
+        const cpu0 = procCpuSeconds(srv.proc.child.pid!)!;
+        const ccpu0 = procCpuSeconds(clients.child.pid!)!;
+        const p = await paced('lat', seconds);
+        const cpu = procCpuSeconds(srv.proc.child.pid!)! - cpu0;
+        const ccpu = procCpuSeconds(clients.child.pid!)! - ccpu0;
+        await sleep(2_000);
+        const r = await clients.request({ type: 'collect' }, 'latencies');
+        const expected = mode === 'filtered' ? p.sent * Math.floor(subs / customers) : p.sent * subs;
+        const s = report(label, r.samples, expected, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; server CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; clients CPU ${fmt((100 * ccpu) / p.secs, 0)}% of a core; ${producerNote(p)}; closed ${r.closed})`);
+        if (probe && impl === 'lakegate') for (const l of srv.proc.lines.filter((x) => x.startsWith('probe'))) console.log(`      ${l}`);
+        if (control) {
+          const rc = await raw.request({ type: 'collect' }, 'latencies');
+          report('raw consumer, same events (control)', rc.samples, p.sent, '');
+        }
+        return s;
+      } finally {
+        await clients.stop();
+        await stopChild(srv.proc.child);
+        printProfile(`latency-${impl}`);
       }
+    };
+    const impls = new Set(values['lat-impls']!.split(','));
+    let lgS;
+    let blS;
+    try {
+      if (impls.has('baseline')) blS = await serverRun('baseline');
+      lgS = await serverRun('lakegate');
     } finally {
       if (control) await raw.stop();
-      await clients.stop();
-      await stopChild(srv.proc.child);
       await prod.stop();
     }
-    printProfile('latency-lakegate');
+    if (blS) console.log(`    plain graphql-ws p99 = ${fmt(blS.p99, 1)} ms; plain − raw: p50 +${fmt(blS.p50 - rawS.p50, 1)} ms, p99 +${fmt(blS.p99 - rawS.p99, 1)} ms`);
     console.log(`    lakegate p99 = ${fmt(lgS.p99, 1)} ms (target <= 50 ms); lakegate − raw: p50 +${fmt(lgS.p50 - rawS.p50, 1)} ms, p99 +${fmt(lgS.p99 - rawS.p99, 1)} ms`);
   }
 
@@ -840,12 +857,13 @@ async function baselineServerRole(brokers: string[], topic: string): Promise<voi
 
   type Root = Record<string, unknown>;
   const queues = new Set<{ push(r: Root): void }>();
-  const iterator = (): AsyncIterableIterator<Root> => {
+  const iterator = (filter: ((r: Root) => boolean) | null): AsyncIterableIterator<Root> => {
     const buffered: Root[] = [];
     let waiting: ((r: IteratorResult<Root>) => void) | null = null;
     let done = false;
     const q = {
       push(r: Root) {
+        if (filter !== null && !filter(r)) return;
         if (waiting) {
           const w = waiting;
           waiting = null;
@@ -871,9 +889,16 @@ async function baselineServerRole(brokers: string[], topic: string): Promise<voi
     };
     return it;
   };
-  // The generated field's `subscribe` refuses (lakegate serves it elsewhere); the baseline gives it the pubsub.
+  // The generated field's `subscribe` refuses (lakegate serves it elsewhere); the baseline gives it the pubsub. A
+  // `where: {customerId: {eq}}` (the latency phase's filter) is applied per subscriber before its queue, as
+  // graphql-subscriptions' withFilter does; the bench sends no other filter.
   const field = schema.getSubscriptionType()!.getFields()['orders']!;
-  field.subscribe = () => iterator();
+  field.subscribe = (_root, args: { where?: { customerId?: { eq?: string } } | null }) => {
+    const where = args.where ?? null;
+    const eq = where?.customerId?.eq;
+    if (where !== null && (eq === undefined || Object.keys(where).length !== 1 || Object.keys(where.customerId!).length !== 1)) throw new Error('the baseline filters on customerId.eq only');
+    return iterator(eq === undefined ? null : (r) => r.customerId === eq);
+  };
 
   const kafka = new Kafka({ clientId: 'bench-baseline', brokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `bench-baseline-${process.pid}`, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 50, maxBytesPerPartition: MiB });
