@@ -284,8 +284,9 @@ export function createTextDecoder(ds: Dataset, opts: ObjectDecoderOptions = {}):
 export interface ObjectDecoderOptions {
   /**
    * json fields are not turned into text (nor checked for unpaired surrogates): their values stay as they are. Only
-   * for a caller that uses the result as a verdict, and knows that the object's JSON.stringify has no "\\u" escape
-   * (so no string in it holds an unpaired surrogate: then the full decoder's verdict is the same).
+   * for a caller that knows no string in the record holds an unpaired surrogate, so that the full decoder's verdict
+   * is the same: the object's JSON.stringify has no "\\u" escape (createDocEncoder), or the record's text has none
+   * (live/event.ts, which also takes the json values as they are).
    */
   jsonAsIs?: boolean;
 }
