@@ -306,10 +306,8 @@ async function main(): Promise<void> {
     const producerKind = values['lat-producer'] === 'stock' ? 'stock' : 'fast';
     const prod = forkRole(['--role', 'producer', '--codecs', producerKind]);
     await prod.request({ type: 'start', brokers: dc.brokers }, 'ready');
-    const paced = async (topic: string, seconds: number, prefix = 'l-'): Promise<{ sent: number; secs: number; maxInFlight: number; cpu: number }> => {
-      const r = await prod.request({ type: 'pace', topic, seconds, prefix, rate, customers }, 'paced', (seconds + 120) * 1000);
-      return { sent: r.sent, secs: r.secs, maxInFlight: r.maxInFlight, cpu: r.cpu };
-    };
+    const paced = async (topic: string, seconds: number, prefix = 'l-') =>
+      (await prod.request({ type: 'pace', topic, seconds, prefix, rate, customers }, 'paced', (seconds + 120) * 1000)) as Msg & { sent: number; secs: number; cpu: number };
     const producerNote = (p: { cpu: number; sent: number; secs: number }) =>
       `producer (kafkajs, ${producerKind} codecs) CPU ${fmt((100 * p.cpu) / p.secs, 0)}% of a core, ${fmt((p.cpu * 1e6) / p.sent, 0)} µs/event`;
     /** CPU share of a process over 3 s with no events (Kafka fetch loop, heartbeats, keep-alives). */
@@ -770,7 +768,6 @@ function producerRole(fast: boolean): void {
         const c0 = process.cpuUsage();
         const t0 = wall();
         let sent = 0;
-        let maxInFlight = 0;
         const inFlight = new Set<Promise<unknown>>();
         while (wall() - t0 < seconds * 1000) {
           const due = Math.floor(((wall() - t0) / 1000) * rate) - sent;
@@ -783,14 +780,13 @@ function producerRole(fast: boolean): void {
             sent += due;
             const s = producer.send({ topic, acks: -1, messages });
             inFlight.add(s);
-            maxInFlight = Math.max(maxInFlight, inFlight.size);
             void s.finally(() => inFlight.delete(s));
           }
           await sleep(5);
         }
         await Promise.all(inFlight);
         const c = process.cpuUsage(c0);
-        tell({ type: 'paced', sent, secs: (wall() - t0) / 1000, maxInFlight, cpu: (c.user + c.system) / 1e6 });
+        tell({ type: 'paced', sent, secs: (wall() - t0) / 1000, cpu: (c.user + c.system) / 1e6 });
       } else if (m.type === 'stop') {
         await producer?.disconnect().catch(() => {});
         process.exit(0);

@@ -151,8 +151,8 @@ export function batchCodec(ds: Dataset): (src: RecordSource) => DecodedBatch {
  * the row needs the reference serializer) and for the shapes it does not handle itself: the caller then takes the
  * decoder's path, which gives the outcome. Handled here: a string, an int, a long (a number, or a string of up to
  * 15 digits), a float, a boolean, a timestamp (epoch ms, ISO text) and a list of strings, ints, floats or booleans,
- * given as JSON makes them; json values, dates and other lists go through the composition itself. Straight-line code made once per dataset: one property load per field, no call per value for
- * the common scalar types.
+ * given as JSON makes them; json values, dates and other lists go through the composition itself. Straight-line
+ * code made once per dataset: one property load per field, no call per value for the common scalar types.
  */
 function commonShape(ds: Dataset, plan: StagingPlan): (doc: Record<string, unknown>, out: unknown[]) => number | undefined {
   const cold = ds.fields.map((f, i) => {
@@ -165,14 +165,15 @@ function commonShape(ds: Dataset, plan: StagingPlan): (doc: Record<string, unkno
     // A field name is a GraphQL name (config/catalog.ts): quoted here as a JS string literal all the same.
     body.push(`v = o[${JSON.stringify(f.name)}];`);
     body.push(`if (v === undefined || v === null) { ${f.required ? 'return undefined;' : `c[${i}] = undefined;`} } else {`);
-    const list = f.list ? LISTS[f.type] : undefined;
-    if (list) {
-      // A list of the common scalars: the list itself when every element is canonical (see stringList below).
-      body.push(`x = L${LIST_FNS.indexOf(list)}(v); if (x === undefined) return undefined; c[${i}] = x;`);
+    if (f.list) {
+      // A list of the common scalars: the list itself when every element is canonical (see stringList below); the
+      // other lists: the composition itself.
+      const list = LISTS[f.type];
+      body.push(list ? `x = L${LIST_FNS.indexOf(list)}(v); if (x === undefined) return undefined; c[${i}] = x;` : `x = cold[${i}](v); if (x === SLOW) return undefined; c[${i}] = x;`);
       body.push('}');
       return;
     }
-    switch (f.list ? 'list' : f.type) {
+    switch (f.type) {
       case 'string':
         body.push(`if (typeof v !== 'string') return undefined; c[${i}] = v.isWellFormed() ? v : v.toWellFormed();`);
         break;
@@ -197,7 +198,7 @@ function commonShape(ds: Dataset, plan: StagingPlan): (doc: Record<string, unkno
         body.push(`x = Math.round(x); if (!Number.isSafeInteger(x)) return undefined; c[${i}] = x;`);
         break;
       default:
-        // json, date and the other lists: the composition itself (for json, the coercer's text is its canonical value).
+        // json and date: the composition itself (for json, the coercer's text is its canonical value).
         body.push(`x = cold[${i}](v); if (x === SLOW) return undefined; c[${i}] = x;`);
     }
     body.push('}');
