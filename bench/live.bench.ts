@@ -310,6 +310,20 @@ async function main(): Promise<void> {
       (await prod.request({ type: 'pace', topic, seconds, prefix, rate, customers }, 'paced', (seconds + 120) * 1000)) as Msg & { sent: number; secs: number; cpu: number };
     const producerNote = (p: { cpu: number; sent: number; secs: number }) =>
       `producer (kafkajs, ${producerKind} codecs) CPU ${fmt((100 * p.cpu) / p.secs, 0)}% of a core, ${fmt((p.cpu * 1e6) / p.sent, 0)} µs/event`;
+    // The warm-up runs at the measured rate, and a cold side (JIT compiling, heaps growing) falls behind during it. The
+    // window starts once the side has received every warm-up event: what it measures is a side that keeps up, not the
+    // tail of its warm-up. How long that took after the last warm-up send is printed ("caught up").
+    const warmUpAtRate = async (side: ForkedRole, perEvent: number) => {
+      const w = await paced('lat', warmupSecs, 'w-r-');
+      const end = wall();
+      const want = w.sent * perEvent;
+      for (;;) {
+        const { n } = (await side.request({ type: 'warm-count' }, 'warm-count')) as Msg & { n: number };
+        if (n >= want) return `caught up ${fmt(wall() - end, 0)} ms after the warm-up`;
+        if (wall() - end > 60_000) return `not caught up 60 s after the warm-up (${n} of ${want})`;
+        await sleep(20);
+      }
+    };
     /** CPU share of a process over 3 s with no events (Kafka fetch loop, heartbeats, keep-alives). */
     const idleCpu = async (pid: number) => {
       const c0 = procCpuSeconds(pid)!;
@@ -345,13 +359,13 @@ async function main(): Promise<void> {
       await raw.wait((m) => m.type === 'joined', 60_000);
       await warmUp('lat', raw, 1);
       const idle = await idleCpu(raw.child.pid!);
-      await paced('lat', warmupSecs, 'w-r-'); // at the measured rate, not measured (JIT, heap sizing)
+      const caught = await warmUpAtRate(raw, 1);
       const cpu0 = procCpuSeconds(raw.child.pid!)!;
       const p = await paced('lat', seconds);
       const cpu = procCpuSeconds(raw.child.pid!)! - cpu0;
       await sleep(2_000);
       const r = await raw.request({ type: 'collect' }, 'latencies');
-      rawS = report('raw kafkajs consumer', r.samples, p.sent, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; consumer CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; ${producerNote(p)})`);
+      rawS = report('raw kafkajs consumer', r.samples, p.sent, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; consumer CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; ${producerNote(p)}; ${caught})`);
     } finally {
       if (!control) await raw.stop();
     }
@@ -371,7 +385,7 @@ async function main(): Promise<void> {
         await clients.wait((m) => m.type === 'connected', 60_000);
         await warmUp('lat', clients, mode === 'filtered' ? customers : 1);
         const idle = await idleCpu(srv.proc.child.pid!);
-        await paced('lat', warmupSecs, 'w-r-'); // at the measured rate, not measured (JIT, heap sizing)
+        const caught = await warmUpAtRate(clients, mode === 'filtered' ? Math.floor(subs / customers) : subs);
         const cpu0 = procCpuSeconds(srv.proc.child.pid!)!;
         const ccpu0 = procCpuSeconds(clients.child.pid!)!;
         const p = await paced('lat', seconds);
@@ -380,7 +394,7 @@ async function main(): Promise<void> {
         await sleep(2_000);
         const r = await clients.request({ type: 'collect' }, 'latencies');
         const expected = mode === 'filtered' ? p.sent * Math.floor(subs / customers) : p.sent * subs;
-        const s = report(label, r.samples, expected, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; server CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; clients CPU ${fmt((100 * ccpu) / p.secs, 0)}% of a core; ${producerNote(p)}; closed ${r.closed})`);
+        const s = report(label, r.samples, expected, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; server CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; clients CPU ${fmt((100 * ccpu) / p.secs, 0)}% of a core; ${producerNote(p)}; closed ${r.closed}; ${caught})`);
         if (probe && impl === 'lakegate') for (const l of srv.proc.lines.filter((x) => x.startsWith('probe'))) console.log(`      ${l}`);
         if (control) {
           const rc = await raw.request({ type: 'collect' }, 'latencies');
@@ -654,6 +668,7 @@ function clientsRole(): void {
   let closed = 0;
   const closeCodes = new Map<number, number>();
   let lat: number[] = [];
+  let warmPaced = 0;
   let lastSent = -1;
   let stopping = false;
 
@@ -694,6 +709,7 @@ function clientsRole(): void {
                   return;
                 }
                 if (o.id.charCodeAt(0) === 119 /* w: warm-up */) {
+                  if (o.id.startsWith('w-r-')) warmPaced++;
                   if (!warmGot[g]) {
                     warmGot[g] = 1;
                     if (++warm === total) tell({ type: 'ready' });
@@ -734,6 +750,8 @@ function clientsRole(): void {
       start().catch((e) => tell({ type: 'fatal', message: String(e?.message ?? e) }));
     } else if (m.type === 'stats') {
       tell({ type: 'stats', received, errors, firstError, closed, closeCodes: Object.fromEntries(closeCodes) });
+    } else if (m.type === 'warm-count') {
+      tell({ type: 'warm-count', n: warmPaced });
     } else if (m.type === 'collect') {
       tell({ type: 'latencies', samples: lat, received, errors, closed });
       lat = [];
@@ -748,23 +766,36 @@ function clientsRole(): void {
 /**
  * --role producer: the latency phase's load. On `pace`, every 5 ms it sends the events due so far at `rate` (one
  * send, acks=-1), each stamped with its send time in `note`, for `seconds`; answers how many, and its own CPU seconds.
- * With `fast`, lakegate's produce encoder replaces kafkajs' (installed before kafkajs is loaded here).
+ * The events' JSON (all but the stamp) is made before the clock starts, so that the load costs the shared cores less.
+ * With `fast`, the producer is set up as lakegate's own processes set up kafkajs: its produce encoder and its
+ * partitioner (the same bytes and partitions as kafkajs', tested in tests/kafka/kafkajs-codecs.test.ts), and no 1 ms
+ * timer loop per broker connection (kafka/kafkajs-idle-loop.ts); installed before kafkajs is loaded here.
  */
 function producerRole(fast: boolean): void {
+  let partitioner = Partitioners.DefaultPartitioner;
   if (fast) {
-    const r = (require('../kafka/kafkajs-codecs') as typeof import('../kafka/kafkajs-codecs')).installKafkajsCodecs();
+    const codecs = require('../kafka/kafkajs-codecs') as typeof import('../kafka/kafkajs-codecs');
+    const r = codecs.installKafkajsCodecs();
     if (!r.ok) throw new Error(`lakegate's kafkajs codecs: ${r.reason}`);
+    const idle = (require('../kafka/kafkajs-idle-loop') as typeof import('../kafka/kafkajs-idle-loop')).installKafkajsIdleLoopFix();
+    if (!idle.ok) throw new Error(`lakegate's kafkajs idle-loop fix: ${idle.reason}`);
+    partitioner = () => codecs.createDefaultPartitioner(Partitioners.DefaultPartitioner());
   }
   let producer: Producer;
   process.on('message', (m: Msg) => {
     const run = async () => {
       if (m.type === 'start') {
         const kafka = new Kafka({ clientId: 'bench-producer', brokers: m.brokers, logLevel: logLevel.NOTHING });
-        producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+        producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: partitioner });
         await producer.connect();
         tell({ type: 'ready' });
       } else if (m.type === 'pace') {
         const { topic, seconds, prefix, rate, customers } = m as unknown as { topic: string; seconds: number; prefix: string; rate: number; customers: number };
+        // Each event's JSON up to its stamp: `note` is its last key, so this plus the stamp and '"}' is exactly
+        // JSON.stringify(event(id, i, customers, stamp)).
+        const made = Math.ceil(seconds * rate) + rate;
+        const heads: string[] = new Array(made);
+        for (let i = 0; i < made; i++) heads[i] = `${JSON.stringify(event(`${prefix}${i}`, i, customers)).slice(0, -1)},"note":"`;
         const c0 = process.cpuUsage();
         const t0 = wall();
         let sent = 0;
@@ -775,7 +806,7 @@ function producerRole(fast: boolean): void {
             const stamp = String(wall());
             const messages = Array.from({ length: due }, (_, j) => {
               const i = sent + j;
-              return { key: `${prefix}${i}`, value: JSON.stringify(event(`${prefix}${i}`, i, customers, stamp)) };
+              return { key: `${prefix}${i}`, value: i < made ? `${heads[i]}${stamp}"}` : JSON.stringify(event(`${prefix}${i}`, i, customers, stamp)) };
             });
             sent += due;
             const s = producer.send({ topic, acks: -1, messages });
@@ -799,6 +830,7 @@ function producerRole(fast: boolean): void {
 /** --role raw-consumer: a plain kafkajs consumer; produce → consume latency from the stamp in each value's `note`. */
 function rawConsumerRole(): void {
   let lat: number[] = [];
+  let warmPaced = 0;
   let consumer: ReturnType<Kafka['consumer']> | null = null;
   let readySent = false;
   process.on('message', (m: Msg) => {
@@ -816,6 +848,7 @@ function rawConsumerRole(): void {
             for (const msg of batch.messages) {
               const v = JSON.parse(msg.value!.toString('utf8')) as { id: string; note: string };
               if (v.id.startsWith('w-')) {
+                if (v.id.startsWith('w-r-')) warmPaced++;
                 if (!readySent) {
                   readySent = true;
                   tell({ type: 'ready' });
@@ -827,6 +860,8 @@ function rawConsumerRole(): void {
           },
         });
       })().catch((e) => tell({ type: 'fatal', message: String(e?.message ?? e) }));
+    } else if (m.type === 'warm-count') {
+      tell({ type: 'warm-count', n: warmPaced });
     } else if (m.type === 'collect') {
       tell({ type: 'latencies', samples: lat, received: lat.length, closed: 0 });
       lat = [];
