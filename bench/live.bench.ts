@@ -99,6 +99,7 @@ async function main(): Promise<void> {
       'lat-control': { type: 'boolean', default: false },
       'lat-warmup': { type: 'string', default: '5' },
       'lat-producer': { type: 'string', default: 'fast' },
+      'lat-nice': { type: 'string', default: '0' },
       'lat-impls': { type: 'string', default: 'baseline,lakegate' },
       probe: { type: 'boolean', default: false },
       'node-env-production': { type: 'boolean', default: false },
@@ -305,6 +306,14 @@ async function main(): Promise<void> {
     // tested), ~38 µs/event of CPU against ~53 for stock kafkajs (--lat-producer stock); its CPU is printed per run.
     const producerKind = values['lat-producer'] === 'stock' ? 'stock' : 'fast';
     const prod = forkRole(['--role', 'producer', '--codecs', producerKind]);
+    // --lat-nice N: the load generators (this producer, the clients child) run at nice N; what is measured (the
+    // gateway, the baseline server, the raw consumer) and the brokers stay at 0.
+    const loadNice = Number(values['lat-nice']);
+    const deprioritize = (pid: number | undefined) => {
+      if (loadNice !== 0 && pid !== undefined) os.setPriority(pid, loadNice);
+    };
+    deprioritize(prod.child.pid);
+    if (loadNice !== 0) console.log(`    load generators (producer, clients) at nice ${loadNice}`);
     await prod.request({ type: 'start', brokers: dc.brokers }, 'ready');
     const paced = async (topic: string, seconds: number, prefix = 'l-') =>
       (await prod.request({ type: 'pace', topic, seconds, prefix, rate, customers }, 'paced', (seconds + 120) * 1000)) as Msg & { sent: number; secs: number; cpu: number };
@@ -377,6 +386,7 @@ async function main(): Promise<void> {
       const label = impl === 'lakegate' ? 'lakegate subscribers (graphql-ws)' : 'plain graphql-ws server';
       const srv = await startServer(impl, 'lat', `latency-${impl}`);
       const clients = forkClients();
+      deprioritize(clients.child.pid);
       try {
         clients.send({
           type: 'start',
