@@ -19,14 +19,43 @@ export interface LiveEvent {
   readonly bytes: number;
 }
 
+const DAY_MS = 86_400_000;
+const pad = (n: number, w: number) => String(n).padStart(w, '0');
+const TWO = Array.from({ length: 100 }, (_, i) => pad(i, 2));
+const THREE = Array.from({ length: 1000 }, (_, i) => pad(i, 3));
+/** The microseconds' digits after the milliseconds', trailing zeros trimmed ("" for 0). */
+const MICRO = Array.from({ length: 1000 }, (_, i) => pad(i, 3).replace(/0+$/, ''));
+// The date part of the last day rendered: events of one stream are mostly of one day.
+let memoDay = NaN;
+let memoDate = '';
+
 /** Epoch microseconds → "YYYY-MM-DDTHH:MM:SS.fffZ" with the lake's fraction digits (trailing zeros trimmed, ≥ 3). */
 export function microsToIso(us: number): string {
   const ms = Math.floor(us / 1000);
   const micro = us - ms * 1000;
+  if (!Number.isInteger(us)) return slowMicrosToIso(ms, micro);
+  const day = Math.floor(ms / DAY_MS);
+  // Every live event with a timestamp renders one: Date#toISOString once per day, arithmetic for the time of day.
+  if (day !== memoDay) {
+    const date = new Date(day * DAY_MS).toISOString();
+    if (date.length !== 24) return slowMicrosToIso(ms, micro); // years outside 0000–9999 (±YYYYYY-…)
+    memoDay = day;
+    memoDate = date.slice(0, 11);
+  }
+  let rest = ms - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = Math.floor(rest / 1000);
+  return `${memoDate}${TWO[h]}:${TWO[m]}:${TWO[s]}.${THREE[rest - s * 1000]}${MICRO[micro]}Z`;
+}
+
+function slowMicrosToIso(ms: number, micro: number): string {
   const iso = new Date(ms).toISOString(); // ….mmmZ
   if (micro === 0) return iso;
-  const frac = (iso.slice(20, 23) + String(micro).padStart(3, '0')).replace(/0+$/, '');
-  return `${iso.slice(0, 20)}${frac}Z`;
+  const frac = (iso.slice(-4, -1) + String(micro).padStart(3, '0')).replace(/0+$/, '');
+  return `${iso.slice(0, -4)}${frac}Z`;
 }
 
 function daysToIso(days: number): string {
