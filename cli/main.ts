@@ -10,7 +10,6 @@ import path from 'node:path';
 import { compactDataset, createLakeEngine, ensureSampleLake } from '../lake';
 import { createKafkaClient } from '../kafka';
 import { installKafkajsCodecs } from '../kafka/kafkajs-codecs';
-import { installKafkajsIdleLoopFix } from '../kafka/kafkajs-idle-loop';
 import { createIngester } from '../ingestion';
 import { buildGatewaySchema, printGatewaySchema } from '../schema';
 import { createLogger, startGateway } from '../server';
@@ -144,14 +143,11 @@ async function main(argv: string[]): Promise<number> {
 
 /**
  * For a long-running command, before it creates a Kafka client: kafkajs' record batch decoder and produce encoder are
- * replaced by lakegate's faster equivalents in this process (kafka/kafkajs-codecs.ts), and its request queues no longer
- * run a 1 ms timer loop per connection (kafka/kafkajs-idle-loop.ts).
+ * replaced by lakegate's faster equivalents in this process (kafka/kafkajs-codecs.ts).
  */
 function useFastKafkaCodecs(log: ReturnType<typeof createLogger>): void {
   const codecs = installKafkajsCodecs();
   log.debug({ installed: codecs.ok }, codecs.reason);
-  const idle = installKafkajsIdleLoopFix();
-  log.debug({ installed: idle.ok }, idle.reason);
 }
 
 /** `lakegate dev`: a dev Kafka cluster, sample history, demo events, in-process ingestion and the gateway. */

@@ -5,6 +5,7 @@ import { Kafka, logLevel, CompressionTypes, Partitioners, type Batch, type Consu
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors';
 import { createDefaultPartitioner } from './kafkajs-codecs';
+import { installKafkajsIdleLoopFix } from './kafkajs-idle-loop';
 
 export type { EachBatchPayload, KafkaMessage, IHeaders };
 
@@ -148,6 +149,9 @@ export function withDeadline<T>(p: Promise<T>, ms: number, timeout: () => Error)
 }
 
 export function createKafkaClient(settings: KafkaSettings, logger?: Logger): KafkaClient {
+  // Every lakegate Kafka client, whichever command or embedding made it: no 1 ms timer loop per broker connection.
+  const idle = installKafkajsIdleLoopFix();
+  if (!idle.ok) logger?.debug(idle.reason);
   const clientOf = (requestTimeout: number, retry = { initialRetryTime: 100, retries: 8, maxRetryTime: 5_000 }) =>
     new Kafka({
       clientId: settings.clientId,

@@ -16,8 +16,9 @@
 //
 // Invariants:
 // - Only kafkajs 2.2.4 is patched (the code read to write this); any other version keeps its own.
-// - Installed per process by lakegate's long-running commands (cli/main.ts), next to its codecs; a test process and
-//   the benchmarks' raw baselines keep stock kafkajs unless they install it themselves.
+// - Installed (once per process: a prototype patch) by createKafkaClient (kafka/client.ts), so every process that
+//   makes a lakegate Kafka client has it: the CLI's commands, an embedded gateway (startGateway), the tests' gateways.
+//   A process that only uses kafkajs directly (the benchmarks' raw baselines) keeps stock kafkajs.
 // - tests/kafka/kafkajs-idle-loop.test.ts checks, on the dev cluster, that an idle client sets no timer loop and that
 //   requests queued behind a throttle or the in-flight limit are still sent.
 
