@@ -803,8 +803,8 @@ function producerRole(fast: boolean): void {
       } else if (m.type === 'pace') {
         const { topic, seconds, prefix, rate, customers } = m as unknown as { topic: string; seconds: number; prefix: string; rate: number; customers: number };
         // Each event's JSON up to its stamp: `note` is its last key, so this plus the stamp and '"}' is exactly
-        // JSON.stringify(event(id, i, customers, stamp)).
-        const made = Math.ceil(seconds * rate) + rate;
+        // JSON.stringify(event(id, i, customers, stamp)). The loop below sends at most seconds × rate events.
+        const made = Math.ceil(seconds * rate);
         const heads: string[] = new Array(made);
         for (let i = 0; i < made; i++) heads[i] = `${JSON.stringify(event(`${prefix}${i}`, i, customers)).slice(0, -1)},"note":"`;
         const c0 = process.cpuUsage();
@@ -817,7 +817,7 @@ function producerRole(fast: boolean): void {
             const stamp = String(wall());
             const messages = Array.from({ length: due }, (_, j) => {
               const i = sent + j;
-              return { key: `${prefix}${i}`, value: i < made ? `${heads[i]}${stamp}"}` : JSON.stringify(event(`${prefix}${i}`, i, customers, stamp)) };
+              return { key: `${prefix}${i}`, value: `${heads[i]}${stamp}"}` };
             });
             sent += due;
             const s = producer.send({ topic, acks: -1, messages });
