@@ -3,6 +3,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import * as os from 'node:os';
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -153,6 +154,28 @@ export function procCpuSeconds(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** The machine's CPU time so far (/proc/stat's first line, in seconds of all cores): busy, idle, and steal (time the
+ *  hypervisor gave this VM's runnable vCPUs to someone else). null where /proc/stat is not there. */
+export function machineCpu(): { busy: number; idle: number; steal: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+    return { busy: (user + nice + system + irq + softirq) / 100, idle: (idle + iowait) / 100, steal: steal / 100 };
+  } catch {
+    return null;
+  }
+}
+
+/** "machine busy B%, steal S% (of all cores)" over a window from a machineCpu() reading to now. */
+export function machineShare(from: ReturnType<typeof machineCpu>): string {
+  const to = machineCpu();
+  if (!from || !to) return 'machine n/a';
+  const busy = to.busy - from.busy;
+  const steal = to.steal - from.steal;
+  const all = busy + (to.idle - from.idle) + steal;
+  return all > 0 ? `machine busy ${fmt((100 * busy) / all, 0)}%, steal ${fmt((100 * steal) / all, 1)}% of ${os.cpus().length} cores` : 'machine n/a';
 }
 
 export const MiB = 2 ** 20;

@@ -42,7 +42,7 @@ import { buildGatewaySchema } from '../schema';
 import { startDevCluster } from '../tools/dev-cluster';
 import { orderEvent } from '../tests/helpers/kafka-fixture';
 import { TEST_CONFIG } from '../tests/helpers/lake-fixture';
-import { MiB, cpuProfileHotspots, fmt, procCpuSeconds, procMemory, spawnWatched, stopChild, summary, type WatchedChild } from './common';
+import { MiB, cpuProfileHotspots, fmt, machineCpu, machineShare, procCpuSeconds, procMemory, spawnWatched, stopChild, summary, type WatchedChild } from './common';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'dist/cli/main.js');
@@ -371,11 +371,13 @@ async function main(): Promise<void> {
       const idle = await idleCpu(raw.child.pid!);
       const caught = await warmUpAtRate(raw, 1);
       const cpu0 = procCpuSeconds(raw.child.pid!)!;
+      const m0 = machineCpu();
       const p = await paced('lat', seconds);
       const cpu = procCpuSeconds(raw.child.pid!)! - cpu0;
+      const machine = machineShare(m0);
       await sleep(2_000);
       const r = await raw.request({ type: 'collect' }, 'latencies');
-      rawS = report('raw kafkajs consumer', r.samples, p.sent, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; consumer CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; ${producerNote(p)}; ${caught})`);
+      rawS = report('raw kafkajs consumer', r.samples, p.sent, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; consumer CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; ${producerNote(p)}; ${machine}; ${caught})`);
     } finally {
       if (!control) await raw.stop();
     }
@@ -399,13 +401,15 @@ async function main(): Promise<void> {
         const caught = await warmUpAtRate(clients, mode === 'filtered' ? Math.floor(subs / customers) : subs);
         const cpu0 = procCpuSeconds(srv.proc.child.pid!)!;
         const ccpu0 = procCpuSeconds(clients.child.pid!)!;
+        const m0 = machineCpu();
         const p = await paced('lat', seconds);
         const cpu = procCpuSeconds(srv.proc.child.pid!)! - cpu0;
         const ccpu = procCpuSeconds(clients.child.pid!)! - ccpu0;
+        const machine = machineShare(m0);
         await sleep(2_000);
         const r = await clients.request({ type: 'collect' }, 'latencies');
         const expected = mode === 'filtered' ? p.sent * Math.floor(subs / customers) : p.sent * subs;
-        const s = report(label, r.samples, expected, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; server CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; clients CPU ${fmt((100 * ccpu) / p.secs, 0)}% of a core; ${producerNote(p)}; closed ${r.closed}; ${caught})`);
+        const s = report(label, r.samples, expected, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; server CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; clients CPU ${fmt((100 * ccpu) / p.secs, 0)}% of a core; ${producerNote(p)}; closed ${r.closed}; ${machine}; ${caught})`);
         if (probe && impl === 'lakegate') for (const l of srv.proc.lines.filter((x) => x.startsWith('probe'))) console.log(`      ${l}`);
         if (control) {
           const rc = await raw.request({ type: 'collect' }, 'latencies');
