@@ -18,7 +18,7 @@ const NOT_LEADER_FOR_PARTITION = 6;
 const SYNC_GROUP = 14; // Kafka ApiKey of SyncGroup requests
 const binary = path.join(repoRoot, 'tools', 'bin', 'dev-cluster');
 /** What build.sh builds: librdkafka 2.12.0's mock with lakegate's two patches, SyncGroup and fetch wake (tools/dev-cluster/). */
-const MOCK = /^librdkafka 2\.12\.0; mock with librdkafka-mock-syncgroup\.patch, librdkafka-mock-fetch-wake\.patch$/;
+const MOCK = /^librdkafka 2\.12\.0; mock with librdkafka-mock-syncgroup\.patch, librdkafka-mock-fetch-wake\.patch, librdkafka-mock-leavegroup\.patch$/;
 
 /** `"partition offset"` → value: what produce acks promised and what a reader must find. */
 type Log = Map<string, string>;
@@ -177,7 +177,52 @@ test('wrapper: ERR replies and bad arguments reject, stop is idempotent, a missi
   await assert.rejects(startDevCluster({ binary: path.join(repoRoot, 'tools', 'bin', 'no-such-binary') }), /cannot run .*build\.sh/);
 });
 
-test('the binary names its mock: librdkafka 2.12.0 with the SyncGroup and fetch-wake patches (--version and the version command)', async (t) => {
+test('consumer group: a member that disconnects leaves at once, and the rest rebalance without waiting for its session to time out (as from Kafka)', { timeout: 90_000 }, async (t) => {
+  // kafkajs sends LeaveGroup v3 (a batch of members). librdkafka's unpatched mock advertises v3 but reads one MemberId
+  // and answers without the member array: the member never left (it held its partitions until its session timed out)
+  // and kafkajs could not parse the answer. tools/dev-cluster/librdkafka-mock-leavegroup.patch fixes that.
+  const SESSION_MS = 10_000;
+  const consumers: Consumer[] = [];
+  t.after(() => Promise.allSettled(consumers.map((c) => c.disconnect())));
+  const { dc, topic } = await cluster(t, 3, 4);
+  const groupId = `g-${randomUUID().slice(0, 8)}`;
+  const logged: string[] = [];
+  type Member = { c: Consumer; assignment: number[] | null; rebalancingAt: number | null };
+  const member = async (name: string): Promise<Member> => {
+    const kafka = new Kafka({
+      brokers: dc.brokers,
+      clientId: name,
+      logLevel: logLevel.WARN,
+      logCreator: () => ({ log }) => void logged.push(`${name}: ${log.message} ${String((log as { error?: unknown }).error ?? '')}`),
+    });
+    const c = kafka.consumer({ groupId, sessionTimeout: SESSION_MS, heartbeatInterval: 500, rebalanceTimeout: 10_000, maxWaitTimeInMs: 100 });
+    const m: Member = { c, assignment: null, rebalancingAt: null };
+    c.on(c.events.GROUP_JOIN, (e) => void (m.assignment = [...(e.payload.memberAssignment[topic] ?? [])].sort()));
+    c.on(c.events.REBALANCING, () => void (m.rebalancingAt ??= Date.now()));
+    consumers.push(c);
+    await c.connect();
+    await c.subscribe({ topics: [topic], fromBeginning: true });
+    await c.run({ eachMessage: async () => {} });
+    return m;
+  };
+  const a = await member('a');
+  await until('the first member\'s assignment', () => a.assignment?.length === 4);
+  const b = await member('b');
+  await until('both members\' assignments', () => b.assignment?.length === 2 && a.assignment!.length === 2, 60_000);
+
+  a.rebalancingAt = null;
+  await b.c.disconnect();
+  const left = Date.now();
+  await until('the remaining member takes every partition', () => a.assignment!.length === 4, 60_000);
+  const took = Date.now() - left;
+  t.diagnostic(`rebalance seen by the remaining member ${a.rebalancingAt === null ? 'never' : `${a.rebalancingAt - left} ms`} after the other left; all 4 partitions after ${took} ms`);
+  assert.deepEqual(logged.filter((l) => /LeaveGroup/.test(l)), [], 'kafkajs logged a LeaveGroup error');
+  // Left at once: the rebalance starts at the remaining member's next heartbeat (every 500 ms), not after the session.
+  assert.ok(a.rebalancingAt !== null && a.rebalancingAt - left < 3_000, `the rebalance started ${a.rebalancingAt === null ? 'never' : `${a.rebalancingAt - left} ms`} after the leave (session timeout ${SESSION_MS} ms)`);
+  assert.deepEqual(a.assignment, [0, 1, 2, 3]);
+});
+
+test('the binary names its mock: librdkafka 2.12.0 with the SyncGroup, fetch-wake and LeaveGroup patches (--version and the version command)', async (t) => {
   const { stdout } = await run(binary, ['--version']);
   assert.match(stdout.trim(), MOCK);
   const { dc } = await cluster(t, 1, 1);
