@@ -130,14 +130,22 @@ test('fan-out: shared groups, bursts, a stalled subscriber (4008) beside a fast 
       cut = (await metric(base, 'lakegate_live_slow_subscribers_total')) > slow0;
     }
     assert.ok(cut, `the stalled subscriber was not cut after ${flooded} events of 16 KiB`);
+    // One more round after the cut: nothing of it may reach the cut connection. (What was written before the cut,
+    // including the whole round whose write overflowed the queue, is still delivered ahead of the close frame.)
+    const atCut = flooded;
+    const afterCut = new Set(await produce(40, { big: 16 * 1024 }));
+    flooded += 40;
+    during.push(await probe());
     // Read again: the buffered events, then the close frame the server queued behind them.
     slow.resume();
     const closed = await Promise.race([slow.closed, sleep(10_000).then(() => null)]);
     assert.ok(closed, 'the stalled connection closed');
     assert.equal(closed.code, SLOW_SUBSCRIBER_CLOSE_CODE, `close code ${closed.code} ${closed.reason}`);
-    // Counted without the probes (the stalled subscription gets those too): a cut subscriber misses some big events.
-    const got = slow.messages.filter((m: any) => m.type === 'next' && !String(m.payload?.data?.orders?.id).startsWith('probe-')).length;
-    assert.ok(got < flooded, `the stalled subscriber got ${got} of ${flooded} big events before the cut`);
+    // Counted without the probes (the stalled subscription gets those too).
+    const bigIds = slow.messages.filter((m: any) => m.type === 'next' && !String(m.payload?.data?.orders?.id).startsWith('probe-')).map((m: any) => String(m.payload.data.orders.id));
+    const got = bigIds.length;
+    assert.deepEqual(bigIds.filter((id: string) => afterCut.has(id)), [], 'events produced after the cut reached the cut connection');
+    assert.ok(got < flooded, `the stalled subscriber got ${got} of ${flooded} big events`);
     for (let i = 0; i < 5; i++) during.push(await probe());
     await waitFor('the slow connection is gone', () => gw.live.stats().connections === 1 && gw.live.stats().subscriptions === 1, 10_000, 20);
 
@@ -149,7 +157,7 @@ test('fan-out: shared groups, bursts, a stalled subscriber (4008) beside a fast 
     const p50b = percentile(before, 0.5);
     const p50d = percentile(during, 0.5);
     const p90d = percentile(during, 0.9);
-    t.diagnostic(`produce→receive latency: before p50 ${p50b.toFixed(1)} ms (max ${Math.max(...before).toFixed(1)}), while a subscriber stalled p50 ${p50d.toFixed(1)} ms p90 ${p90d.toFixed(1)} ms (max ${Math.max(...during).toFixed(1)}); cut after ${flooded} big events, ${got} delivered to it`);
+    t.diagnostic(`produce→receive latency: before p50 ${p50b.toFixed(1)} ms (max ${Math.max(...before).toFixed(1)}), while a subscriber stalled p50 ${p50d.toFixed(1)} ms p90 ${p90d.toFixed(1)} ms (max ${Math.max(...during).toFixed(1)}); cut after ${atCut} big events (${flooded} with the round after the cut), ${got} delivered to it`);
     // Generous: the machine is shared; a fast subscriber waiting behind a stalled one would show seconds.
     assert.ok(p50d <= Math.max(250, 5 * p50b), `p50 latency ${p50d.toFixed(1)} ms while stalled vs ${p50b.toFixed(1)} ms before`);
     assert.ok(p90d <= 2_000, `p90 latency ${p90d.toFixed(1)} ms while stalled`);
