@@ -17,7 +17,7 @@ const PRODUCE = 0; // Kafka ApiKey of Produce requests
 const NOT_LEADER_FOR_PARTITION = 6;
 const SYNC_GROUP = 14; // Kafka ApiKey of SyncGroup requests
 const binary = path.join(repoRoot, 'tools', 'bin', 'dev-cluster');
-/** What build.sh builds: librdkafka 2.12.0's mock with lakegate's two patches, SyncGroup and fetch wake (tools/dev-cluster/). */
+/** What build.sh builds: librdkafka 2.12.0's mock with lakegate's three patches, SyncGroup, fetch wake and LeaveGroup (tools/dev-cluster/). */
 const MOCK = /^librdkafka 2\.12\.0; mock with librdkafka-mock-syncgroup\.patch, librdkafka-mock-fetch-wake\.patch, librdkafka-mock-leavegroup\.patch$/;
 
 /** `"partition offset"` → value: what produce acks promised and what a reader must find. */
