@@ -17,8 +17,8 @@ const PRODUCE = 0; // Kafka ApiKey of Produce requests
 const NOT_LEADER_FOR_PARTITION = 6;
 const SYNC_GROUP = 14; // Kafka ApiKey of SyncGroup requests
 const binary = path.join(repoRoot, 'tools', 'bin', 'dev-cluster');
-/** What build.sh builds: librdkafka 2.12.0's mock with lakegate's three patches, SyncGroup, fetch wake and LeaveGroup (tools/dev-cluster/). */
-const MOCK = /^librdkafka 2\.12\.0; mock with librdkafka-mock-syncgroup\.patch, librdkafka-mock-fetch-wake\.patch, librdkafka-mock-leavegroup\.patch$/;
+/** What build.sh builds: librdkafka 2.12.0's mock with lakegate's four patches, SyncGroup, fetch wake, LeaveGroup and rejoin (tools/dev-cluster/). */
+const MOCK = /^librdkafka 2\.12\.0; mock with librdkafka-mock-syncgroup\.patch, librdkafka-mock-fetch-wake\.patch, librdkafka-mock-leavegroup\.patch, librdkafka-mock-rejoin\.patch$/;
 
 /** `"partition offset"` → value: what produce acks promised and what a reader must find. */
 type Log = Map<string, string>;
@@ -185,29 +185,11 @@ test('consumer group: a member that disconnects leaves at once, and the rest reb
   const consumers: Consumer[] = [];
   t.after(() => Promise.allSettled(consumers.map((c) => c.disconnect())));
   const { dc, topic } = await cluster(t, 3, 4);
-  const groupId = `g-${randomUUID().slice(0, 8)}`;
   const logged: string[] = [];
-  type Member = { c: Consumer; assignment: number[] | null; rebalancingAt: number | null };
-  const member = async (name: string): Promise<Member> => {
-    const kafka = new Kafka({
-      brokers: dc.brokers,
-      clientId: name,
-      logLevel: logLevel.WARN,
-      logCreator: () => ({ log }) => void logged.push(`${name}: ${log.message} ${String((log as { error?: unknown }).error ?? '')}`),
-    });
-    const c = kafka.consumer({ groupId, sessionTimeout: SESSION_MS, heartbeatInterval: 500, rebalanceTimeout: 10_000, maxWaitTimeInMs: 100 });
-    const m: Member = { c, assignment: null, rebalancingAt: null };
-    c.on(c.events.GROUP_JOIN, (e) => void (m.assignment = [...(e.payload.memberAssignment[topic] ?? [])].sort()));
-    c.on(c.events.REBALANCING, () => void (m.rebalancingAt ??= Date.now()));
-    consumers.push(c);
-    await c.connect();
-    await c.subscribe({ topics: [topic], fromBeginning: true });
-    await c.run({ eachMessage: async () => {} });
-    return m;
-  };
-  const a = await member('a');
+  const group: GroupSetup = { dc, topic, groupId: `g-${randomUUID().slice(0, 8)}`, sessionTimeout: SESSION_MS, consumers, logged };
+  const a = await groupMember(group, 'a');
   await until('the first member\'s assignment', () => a.assignment?.length === 4);
-  const b = await member('b');
+  const b = await groupMember(group, 'b');
   await until('both members\' assignments', () => b.assignment?.length === 2 && a.assignment!.length === 2, 60_000);
 
   a.rebalancingAt = null;
@@ -220,9 +202,34 @@ test('consumer group: a member that disconnects leaves at once, and the rest reb
   // Left at once: the rebalance starts at the remaining member's next heartbeat (every 500 ms), not after the session.
   assert.ok(a.rebalancingAt !== null && a.rebalancingAt - left < 3_000, `the rebalance started ${a.rebalancingAt === null ? 'never' : `${a.rebalancingAt - left} ms`} after the leave (session timeout ${SESSION_MS} ms)`);
   assert.deepEqual(a.assignment, [0, 1, 2, 3]);
+  assert.equal(a.crash, null, 'the remaining member\'s consumer crashed');
 });
 
-test('the binary names its mock: librdkafka 2.12.0 with the SyncGroup, fetch-wake and LeaveGroup patches (--version and the version command)', async (t) => {
+test('consumer group: a rebalance ends as soon as every member has rejoined, not when the session timeout is near (as from Kafka)', { timeout: 90_000 }, async (t) => {
+  // A second member joins a running group. Kafka's coordinator ends the join phase once every known member has sent
+  // its JoinGroup (the first member rejoins at its next heartbeat, every 500 ms here). librdkafka's unpatched mock
+  // waited session timeout - 1 s (19 s here) in every rebalance of a non-empty group, even with everyone back;
+  // tools/dev-cluster/librdkafka-mock-rejoin.patch fixes that.
+  const SESSION_MS = 20_000;
+  const consumers: Consumer[] = [];
+  t.after(() => Promise.allSettled(consumers.map((c) => c.disconnect())));
+  const { dc, topic } = await cluster(t, 3, 4);
+  const group: GroupSetup = { dc, topic, groupId: `g-${randomUUID().slice(0, 8)}`, sessionTimeout: SESSION_MS, consumers };
+  const a = await groupMember(group, 'a');
+  await until('the first member\'s assignment', () => a.assignment?.length === 4);
+  const joining = Date.now();
+  const b = await groupMember(group, 'b');
+  await until('both members\' assignments', () => !!a.crash || !!b.crash || (b.assignment?.length === 2 && a.assignment!.length === 2), 60_000);
+  const took = Date.now() - joining;
+  t.diagnostic(`the second member joined and both held 2 partitions after ${took} ms (session timeout ${SESSION_MS} ms)`);
+  assert.equal(a.crash, null, 'the first member\'s consumer crashed');
+  assert.equal(b.crash, null, 'the second member\'s consumer crashed');
+  assert.deepEqual([...a.assignment!, ...b.assignment!].sort(), [0, 1, 2, 3]);
+  // The rejoin comes with a's next heartbeat; the unpatched mock took SESSION_MS - 1 s.
+  assert.ok(took < 8_000, `the rebalance took ${took} ms`);
+});
+
+test('the binary names its mock: librdkafka 2.12.0 with the SyncGroup, fetch-wake, LeaveGroup and rejoin patches (--version and the version command)', async (t) => {
   const { stdout } = await run(binary, ['--version']);
   assert.match(stdout.trim(), MOCK);
   const { dc } = await cluster(t, 1, 1);
@@ -230,6 +237,58 @@ test('the binary names its mock: librdkafka 2.12.0 with the SyncGroup, fetch-wak
   t.diagnostic(reply);
   assert.match(reply.replace(/^OK version /, ''), MOCK);
 });
+
+interface GroupSetup {
+  dc: DevCluster;
+  topic: string;
+  groupId: string;
+  sessionTimeout: number;
+  /** Every consumer made, for the test's t.after to disconnect. */
+  consumers: Consumer[];
+  /** When given, kafkajs' warnings and errors are collected here (else it logs nothing). */
+  logged?: string[];
+}
+
+/** What a group member's consumer has been told, updated from kafkajs' events. */
+interface GroupMember {
+  c: Consumer;
+  assignment: number[] | null;
+  leader: boolean | null;
+  /** When kafkajs last reported a rebalance starting (null until then; a test may reset it). */
+  rebalancingAt: number | null;
+  /** The consumer crashed or run() failed (null: it did not). */
+  crash: string | null;
+}
+
+/** A kafkajs consumer of the test's topic in its group (heartbeat every 500 ms), running. */
+async function groupMember(g: GroupSetup, name: string, socketFactory?: ISocketFactory): Promise<GroupMember> {
+  const logged = g.logged;
+  const kafka = new Kafka({
+    brokers: g.dc.brokers,
+    clientId: name,
+    connectionTimeout: 1_000,
+    socketFactory,
+    logLevel: logged ? logLevel.WARN : logLevel.NOTHING,
+    logCreator: () => ({ log }) => void logged?.push(`${name}: ${log.message} ${String((log as { error?: unknown }).error ?? '')}`),
+  });
+  const c = kafka.consumer({ groupId: g.groupId, sessionTimeout: g.sessionTimeout, heartbeatInterval: 500, rebalanceTimeout: 10_000, maxWaitTimeInMs: 100 });
+  const m: GroupMember = { c, assignment: null, leader: null, rebalancingAt: null, crash: null };
+  c.on(c.events.GROUP_JOIN, (e) => {
+    m.assignment = [...(e.payload.memberAssignment[g.topic] ?? [])].sort();
+    m.leader = e.payload.isLeader;
+  });
+  c.on(c.events.REBALANCING, () => void (m.rebalancingAt ??= Date.now()));
+  c.on(c.events.CRASH, (e) => {
+    m.crash = `${(e.payload.error as { type?: string }).type ?? e.payload.error.message} (restart: ${e.payload.restart})`;
+  });
+  g.consumers.push(c);
+  await c.connect();
+  await c.subscribe({ topics: [g.topic], fromBeginning: true });
+  await c.run({ eachMessage: async () => {} }).catch((e: Error) => {
+    m.crash ??= e.message;
+  });
+  return m;
+}
 
 /** Polls `ok` every 50 ms; fails the test after `ms`. */
 async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
@@ -265,33 +324,13 @@ test('consumer group: a follower whose SyncGroup comes after the leader\'s still
   const consumers: Consumer[] = [];
   t.after(() => Promise.allSettled(consumers.map((c) => c.disconnect())));
   const { dc, topic } = await cluster(t, 3, 4);
-  const groupId = `g-${randomUUID().slice(0, 8)}`;
-  type Member = { assignment: number[] | null; crash: string | null; leader: boolean | null };
-  const member = async (name: string, socketFactory?: ISocketFactory): Promise<Member> => {
-    const kafka = new Kafka({ brokers: dc.brokers, clientId: name, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, socketFactory });
-    const c = kafka.consumer({ groupId, sessionTimeout: 6_000, heartbeatInterval: 500, rebalanceTimeout: 10_000, maxWaitTimeInMs: 100 });
-    const m: Member = { assignment: null, crash: null, leader: null };
-    c.on(c.events.GROUP_JOIN, (e) => {
-      m.assignment = [...(e.payload.memberAssignment[topic] ?? [])].sort();
-      m.leader = e.payload.isLeader;
-    });
-    c.on(c.events.CRASH, (e) => {
-      m.crash = `${(e.payload.error as { type?: string }).type ?? e.payload.error.message} (restart: ${e.payload.restart})`;
-    });
-    consumers.push(c);
-    await c.connect();
-    await c.subscribe({ topics: [topic], fromBeginning: true });
-    await c.run({ eachMessage: async () => {} }).catch((e: Error) => {
-      m.crash ??= e.message;
-    });
-    return m;
-  };
-  const a = await member('a');
+  const group: GroupSetup = { dc, topic, groupId: `g-${randomUUID().slice(0, 8)}`, sessionTimeout: 6_000, consumers };
+  const a = await groupMember(group, 'a');
   await until('the first member\'s assignment', () => a.assignment?.length === 4);
   assert.equal(a.leader, true);
   // The second member joins (the group rebalances); its SyncGroup goes out 500 ms after the leader's.
   const held = { count: 0 };
-  const b = await member('b', lateSyncGroup(500, held));
+  const b = await groupMember(group, 'b', lateSyncGroup(500, held));
   await until('both members\' assignments', () => !!b.crash || (!!b.assignment && a.assignment!.length === 2 && b.assignment.length === 2));
   assert.equal(b.crash, null, 'the late follower\'s consumer crashed');
   assert.ok(held.count >= 1, 'no SyncGroup was held back');

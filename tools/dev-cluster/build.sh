@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds tools/bin/dev-cluster from dev-cluster.c, linked statically against librdkafka 2.12.0's C library with
-# lakegate's three fixes to its mock broker, each making it answer as a Kafka broker does: librdkafka-mock-syncgroup.patch
+# lakegate's four fixes to its mock broker, each making it answer as a Kafka broker does: librdkafka-mock-syncgroup.patch
 # (a follower whose SyncGroup comes after the leader's gets its assignment instead of INVALID_REQUEST),
 # librdkafka-mock-fetch-wake.patch (a Fetch waiting for data is answered when a producer appends, not only at the end
 # of its MaxWait, so a caught-up consumer sees new records at once instead of up to MaxWait late) and
 # librdkafka-mock-leavegroup.patch (LeaveGroup v3/v4, the batch form kafkajs sends, is read and answered as such, so a
-# consumer that disconnects cleanly leaves its group at once instead of when its session times out). The source is the copy that
+# consumer that disconnects cleanly leaves its group at once instead of when its session times out) and
+# librdkafka-mock-rejoin.patch (a rebalance's join phase ends once every known member has rejoined, not after the
+# session timeout less 1 s). The source is the copy that
 # the npm package node-rdkafka bundles (fetched with `npm pack`, checked against a pinned SHA-256): the npm registry is
 # reachable wherever lakegate is set up, and Debian's librdkafka (2.0.2) has the unpatched mock.
 #
@@ -18,7 +20,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 src="$here/dev-cluster.c"
 # Applied in this order; each is a fix that makes the mock answer as a Kafka broker does.
-patch_files=("$here/librdkafka-mock-syncgroup.patch" "$here/librdkafka-mock-fetch-wake.patch" "$here/librdkafka-mock-leavegroup.patch")
+patch_files=("$here/librdkafka-mock-syncgroup.patch" "$here/librdkafka-mock-fetch-wake.patch" "$here/librdkafka-mock-leavegroup.patch"
+  "$here/librdkafka-mock-rejoin.patch")
 bin_dir="$(cd "$here/.." && pwd)/bin"
 bin="$bin_dir/dev-cluster"
 cache="$here/.build"
@@ -30,7 +33,7 @@ RDK_VERSION="2.12.0"
 # Only what the mock needs: no TLS, SASL, compression libraries, HTTP client or syslog (builtin lz4 and regex).
 RDK_CONFIGURE=(--no-download --disable-ssl --disable-gssapi --disable-zstd --disable-zlib --disable-curl
   --disable-lz4-ext --disable-regex-ext --disable-syslog)
-MOCK_NAME="librdkafka-mock-syncgroup.patch, librdkafka-mock-fetch-wake.patch, librdkafka-mock-leavegroup.patch"
+MOCK_NAME="librdkafka-mock-syncgroup.patch, librdkafka-mock-fetch-wake.patch, librdkafka-mock-leavegroup.patch, librdkafka-mock-rejoin.patch"
 CFLAGS_BIN=(-O2 -Wall)
 LIBS_BIN=(-lpthread -lm -ldl -lrt)
 
