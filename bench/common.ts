@@ -178,6 +178,31 @@ export function machineShare(from: ReturnType<typeof machineCpu>): string {
   return all > 0 ? `machine busy ${fmt((100 * busy) / all, 0)}%, steal ${fmt((100 * steal) / all, 1)}% of ${os.cpus().length} cores` : 'machine n/a';
 }
 
+/**
+ * The machine's steal share (% of all cores) in consecutive periods of `periodMs` from now until stop(): lined up with
+ * a window's "p99 by tenth" when the period is a tenth of the window (the tenths are by arrival order, so the match is
+ * close only while the side keeps up). An empty list where /proc/stat is not there.
+ */
+export function machineStealSampler(periodMs: number): { stop(): number[] } {
+  const shares: number[] = [];
+  let last = machineCpu();
+  const take = () => {
+    const now = machineCpu();
+    if (last && now) {
+      const all = now.busy - last.busy + (now.idle - last.idle) + (now.steal - last.steal);
+      if (all > 0) shares.push((100 * (now.steal - last.steal)) / all);
+    }
+    last = now;
+  };
+  const timer = setInterval(take, periodMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return shares;
+    },
+  };
+}
+
 export const MiB = 2 ** 20;
 
 /** Self time per function of a V8 .cpuprofile (node --cpu-prof), largest first, with its share of all samples. */

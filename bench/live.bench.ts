@@ -14,10 +14,14 @@
 //
 //   node dist/bench/live.bench.js [--phases fanout,latency,publish,rss] [--subs 1000] [--per-conn 1] [--events 1000]
 //        [--window 200] [--impls baseline,lakegate] [--lat-rate 10000] [--lat-seconds 15] [--lat-subs 100]
-//        [--lat-mode filtered|shared] [--lat-control] [--lat-producer fast|stock]
+//        [--lat-mode filtered|shared] [--lat-control] [--lat-producer fast|stock] [--lat-stall MS] [--lat-stall-every MS]
 //        [--lat-impls baseline,lakegate] [--batch 500,1000] [--pub-seconds 8] [--pub-concurrency 1]
 //        [--rss-conns 100] [--rss-per-conn 100] [--rss-modes same,distinct] [--rss-impls lakegate] [--partitions 4]
 //        [--cpu-prof DIR] [--probe] [--node-env-production]
+//
+// --lat-stall MS stops the measured process (the raw consumer, the server) with SIGSTOP for MS every --lat-stall-every
+// ms of the latency window: a stall of a known length at known times (what a busy host's steal does at random), to
+// compare how each side catches up after one.
 //
 // --probe runs lakegate as startGateway in a bench child that prints per-second stamp→socket-write delays and, on
 // demand, post-GC memory (LIVE_BENCH_HEAP_DIR=DIR: a heap snapshot).
@@ -42,7 +46,7 @@ import { buildGatewaySchema } from '../schema';
 import { startDevCluster } from '../tools/dev-cluster';
 import { orderEvent } from '../tests/helpers/kafka-fixture';
 import { TEST_CONFIG } from '../tests/helpers/lake-fixture';
-import { MiB, cpuProfileHotspots, fmt, machineCpu, machineShare, procCpuSeconds, procMemory, spawnWatched, stopChild, summary, type WatchedChild } from './common';
+import { MiB, cpuProfileHotspots, fmt, machineCpu, machineShare, machineStealSampler, procCpuSeconds, procMemory, spawnWatched, stopChild, summary, type WatchedChild } from './common';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'dist/cli/main.js');
@@ -101,6 +105,8 @@ async function main(): Promise<void> {
       'lat-producer': { type: 'string', default: 'fast' },
       'lat-nice': { type: 'string', default: '0' },
       'lat-impls': { type: 'string', default: 'baseline,lakegate' },
+      'lat-stall': { type: 'string', default: '0' },
+      'lat-stall-every': { type: 'string', default: '3000' },
       probe: { type: 'boolean', default: false },
       'node-env-production': { type: 'boolean', default: false },
       config: { type: 'string' },
@@ -346,6 +352,21 @@ async function main(): Promise<void> {
       const us = ((cpu - idle * p.secs) * 1e6) / p.sent;
       return us > 0 ? fmt(us, 0) : 'n/a';
     };
+    // --lat-stall: the measured process is stopped (SIGSTOP) for stallMs every stallEvery ms of the window.
+    const stallMs = Number(values['lat-stall']);
+    const stallEvery = Number(values['lat-stall-every']);
+    const staller = (pid: number) => {
+      if (!(stallMs > 0)) return { stop: () => '' };
+      let n = 0;
+      const timer = setInterval(() => {
+        n++;
+        process.kill(pid, 'SIGSTOP');
+        setTimeout(() => process.kill(pid, 'SIGCONT'), stallMs);
+      }, stallEvery);
+      return { stop: () => (clearInterval(timer), `; stopped ${n}× ${stallMs} ms (SIGSTOP, every ${stallEvery} ms)`) };
+    };
+    /** Steal per tenth of the window (by time), to set beside the p99 of each tenth (by arrival). */
+    const stealByTenth = (shares: number[]) => (shares.length ? `steal by tenth ${shares.slice(0, 10).map((x) => fmt(x, 0)).join('/')}%` : 'steal by tenth n/a');
     const report = (label: string, lat: number[], expected: number, extra: string) => {
       const s = summary(lat);
       // In arrival order: a p50 that grows from the first to the last tenth means the side fell behind (capacity).
@@ -372,9 +393,12 @@ async function main(): Promise<void> {
       const caught = await warmUpAtRate(raw, 1);
       const cpu0 = procCpuSeconds(raw.child.pid!)!;
       const m0 = machineCpu();
+      const steal = machineStealSampler((seconds * 1000) / 10);
+      const stall = staller(raw.child.pid!);
       const p = await paced('lat', seconds);
+      const stalled = stall.stop();
       const cpu = procCpuSeconds(raw.child.pid!)! - cpu0;
-      const machine = machineShare(m0);
+      const machine = `${machineShare(m0)} (${stealByTenth(steal.stop())})${stalled}`;
       await sleep(2_000);
       const r = await raw.request({ type: 'collect' }, 'latencies');
       rawS = report('raw kafkajs consumer', r.samples, p.sent, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; consumer CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; ${producerNote(p)}; ${machine}; ${caught})`);
@@ -402,10 +426,13 @@ async function main(): Promise<void> {
         const cpu0 = procCpuSeconds(srv.proc.child.pid!)!;
         const ccpu0 = procCpuSeconds(clients.child.pid!)!;
         const m0 = machineCpu();
+        const steal = machineStealSampler((seconds * 1000) / 10);
+        const stall = staller(srv.proc.child.pid!);
         const p = await paced('lat', seconds);
+        const stalled = stall.stop();
         const cpu = procCpuSeconds(srv.proc.child.pid!)! - cpu0;
         const ccpu = procCpuSeconds(clients.child.pid!)! - ccpu0;
-        const machine = machineShare(m0);
+        const machine = `${machineShare(m0)} (${stealByTenth(steal.stop())})${stalled}`;
         await sleep(2_000);
         const r = await clients.request({ type: 'collect' }, 'latencies');
         const expected = mode === 'filtered' ? p.sent * Math.floor(subs / customers) : p.sent * subs;
