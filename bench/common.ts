@@ -203,6 +203,13 @@ export function machineStealSampler(periodMs: number): { stop(): number[] } {
   };
 }
 
+/** The steal share (% of all cores) between two machineCpu() readings; null where /proc/stat is not there. */
+export function machineSteal(from: ReturnType<typeof machineCpu>, to: ReturnType<typeof machineCpu>): number | null {
+  if (!from || !to) return null;
+  const all = to.busy - from.busy + (to.idle - from.idle) + (to.steal - from.steal);
+  return all > 0 ? (100 * (to.steal - from.steal)) / all : null;
+}
+
 export const MiB = 2 ** 20;
 
 /** Self time per function of a V8 .cpuprofile (node --cpu-prof), largest first, with its share of all samples. */

@@ -15,9 +15,13 @@
 //   node dist/bench/live.bench.js [--phases fanout,latency,publish,rss] [--subs 1000] [--per-conn 1] [--events 1000]
 //        [--window 200] [--impls baseline,lakegate] [--lat-rate 10000] [--lat-seconds 15] [--lat-subs 100]
 //        [--lat-mode filtered|shared] [--lat-control] [--lat-producer fast|stock] [--lat-stall MS] [--lat-stall-every MS]
+//        [--lat-windows N]
 //        [--lat-impls baseline,lakegate] [--batch 500,1000] [--pub-seconds 8] [--pub-concurrency 1]
 //        [--rss-conns 100] [--rss-per-conn 100] [--rss-modes same,distinct] [--rss-impls lakegate] [--partitions 4]
 //        [--cpu-prof DIR] [--probe] [--node-env-production]
+//
+// --lat-windows N measures N windows in a row on each side (same processes, same warm-up), one line each, then each
+// side's p99 per window beside the window's steal: on a shared host one window is one draw of its noise.
 //
 // --lat-stall MS stops the measured process (the raw consumer, the server) with SIGSTOP for MS every --lat-stall-every
 // ms of the latency window: a stall of a known length at known times (what a busy host's steal does at random), to
@@ -46,7 +50,7 @@ import { buildGatewaySchema } from '../schema';
 import { startDevCluster } from '../tools/dev-cluster';
 import { orderEvent } from '../tests/helpers/kafka-fixture';
 import { TEST_CONFIG } from '../tests/helpers/lake-fixture';
-import { MiB, cpuProfileHotspots, fmt, machineCpu, machineShare, machineStealSampler, procCpuSeconds, procMemory, spawnWatched, stopChild, summary, type WatchedChild } from './common';
+import { MiB, cpuProfileHotspots, fmt, machineCpu, machineShare, machineSteal, machineStealSampler, procCpuSeconds, procMemory, spawnWatched, stopChild, summary, type WatchedChild } from './common';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'dist/cli/main.js');
@@ -106,6 +110,7 @@ async function main(): Promise<void> {
       'lat-nice': { type: 'string', default: '0' },
       'lat-impls': { type: 'string', default: 'baseline,lakegate' },
       'lat-stall': { type: 'string', default: '0' },
+      'lat-windows': { type: 'string', default: '1' },
       'lat-stall-every': { type: 'string', default: '3000' },
       probe: { type: 'boolean', default: false },
       'node-env-production': { type: 'boolean', default: false },
@@ -383,25 +388,41 @@ async function main(): Promise<void> {
     // --lat-control: the raw consumer keeps reading during lakegate's run too (same events, same moment): tells the
     // gateway's delay from the producer's and the broker's under the machine's load at that moment.
     const control = values['lat-control']!;
+    // --lat-windows: each side's p99 and steal per window, printed together at the end.
+    const windows = Math.max(1, Number(values['lat-windows']) || 1);
+    const windowTag = (w: number) => (windows > 1 ? ` [${w}/${windows}]` : '');
+    type WindowResult = { p99: number; steal: number | null };
+    const rawWindows: WindowResult[] = [];
+    const serverWindows: Record<'baseline' | 'lakegate', WindowResult[]> = { baseline: [], lakegate: [] };
+    const windowsLine = (name: string, ws: WindowResult[]) => {
+      const met = ws.filter((x) => x.p99 <= 50).length;
+      const sorted = ws.map((x) => x.p99).sort((a, b) => a - b);
+      const each = ws.map((x) => `${fmt(x.p99, 1)} (steal ${x.steal === null ? 'n/a' : `${fmt(x.steal, 1)}%`})`).join(', ');
+      return `    ${name} p99 by window: ${each} ms; median ${fmt(sorted[Math.floor((sorted.length - 1) / 2)]!, 1)} ms; ≤ 50 ms in ${met} of ${ws.length}`;
+    };
     const raw = forkRole(['--role', 'raw-consumer']);
-    let rawS;
+    let rawS!: ReturnType<typeof summary>;
     try {
       raw.send({ type: 'start', brokers: dc.brokers, topic: 'lat' });
       await raw.wait((m) => m.type === 'joined', 60_000);
       await warmUp('lat', raw, 1);
       const idle = await idleCpu(raw.child.pid!);
       const caught = await warmUpAtRate(raw, 1);
-      const cpu0 = procCpuSeconds(raw.child.pid!)!;
-      const m0 = machineCpu();
-      const steal = machineStealSampler((seconds * 1000) / 10);
-      const stall = staller(raw.child.pid!);
-      const p = await paced('lat', seconds);
-      const stalled = stall.stop();
-      const cpu = procCpuSeconds(raw.child.pid!)! - cpu0;
-      const machine = `${machineShare(m0)} (${stealByTenth(steal.stop())})${stalled}`;
-      await sleep(2_000);
-      const r = await raw.request({ type: 'collect' }, 'latencies');
-      rawS = report('raw kafkajs consumer', r.samples, p.sent, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; consumer CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; ${producerNote(p)}; ${machine}; ${caught})`);
+      for (let w = 1; w <= windows; w++) {
+        const cpu0 = procCpuSeconds(raw.child.pid!)!;
+        const m0 = machineCpu();
+        const steal = machineStealSampler((seconds * 1000) / 10);
+        const stall = staller(raw.child.pid!);
+        const p = await paced('lat', seconds);
+        const stalled = stall.stop();
+        const cpu = procCpuSeconds(raw.child.pid!)! - cpu0;
+        const m1 = machineCpu();
+        const machine = `${machineShare(m0)} (${stealByTenth(steal.stop())})${stalled}`;
+        await sleep(2_000);
+        const r = await raw.request({ type: 'collect' }, 'latencies');
+        rawS = report(`raw kafkajs consumer${windowTag(w)}`, r.samples, p.sent, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; consumer CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; ${producerNote(p)}; ${machine}; ${w === 1 ? caught : 'next window'})`);
+        rawWindows.push({ p99: rawS.p99, steal: machineSteal(m0, m1) });
+      }
     } finally {
       if (!control) await raw.stop();
     }
@@ -423,24 +444,31 @@ async function main(): Promise<void> {
         await warmUp('lat', clients, mode === 'filtered' ? customers : 1);
         const idle = await idleCpu(srv.proc.child.pid!);
         const caught = await warmUpAtRate(clients, mode === 'filtered' ? Math.floor(subs / customers) : subs);
-        const cpu0 = procCpuSeconds(srv.proc.child.pid!)!;
-        const ccpu0 = procCpuSeconds(clients.child.pid!)!;
-        const m0 = machineCpu();
-        const steal = machineStealSampler((seconds * 1000) / 10);
-        const stall = staller(srv.proc.child.pid!);
-        const p = await paced('lat', seconds);
-        const stalled = stall.stop();
-        const cpu = procCpuSeconds(srv.proc.child.pid!)! - cpu0;
-        const ccpu = procCpuSeconds(clients.child.pid!)! - ccpu0;
-        const machine = `${machineShare(m0)} (${stealByTenth(steal.stop())})${stalled}`;
-        await sleep(2_000);
-        const r = await clients.request({ type: 'collect' }, 'latencies');
-        const expected = mode === 'filtered' ? p.sent * Math.floor(subs / customers) : p.sent * subs;
-        const s = report(label, r.samples, expected, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; server CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; clients CPU ${fmt((100 * ccpu) / p.secs, 0)}% of a core; ${producerNote(p)}; closed ${r.closed}; ${machine}; ${caught})`);
-        if (probe && impl === 'lakegate') for (const l of srv.proc.lines.filter((x) => x.startsWith('probe'))) console.log(`      ${l}`);
-        if (control) {
-          const rc = await raw.request({ type: 'collect' }, 'latencies');
-          report('raw consumer, same events (control)', rc.samples, p.sent, '');
+        let s!: ReturnType<typeof summary>;
+        let probeShown = 0;
+        for (let w = 1; w <= windows; w++) {
+          const cpu0 = procCpuSeconds(srv.proc.child.pid!)!;
+          const ccpu0 = procCpuSeconds(clients.child.pid!)!;
+          const m0 = machineCpu();
+          const steal = machineStealSampler((seconds * 1000) / 10);
+          const stall = staller(srv.proc.child.pid!);
+          const p = await paced('lat', seconds);
+          const stalled = stall.stop();
+          const cpu = procCpuSeconds(srv.proc.child.pid!)! - cpu0;
+          const ccpu = procCpuSeconds(clients.child.pid!)! - ccpu0;
+          const m1 = machineCpu();
+          const machine = `${machineShare(m0)} (${stealByTenth(steal.stop())})${stalled}`;
+          await sleep(2_000);
+          const r = await clients.request({ type: 'collect' }, 'latencies');
+          const expected = mode === 'filtered' ? p.sent * Math.floor(subs / customers) : p.sent * subs;
+          s = report(`${label}${windowTag(w)}`, r.samples, expected, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; server CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; clients CPU ${fmt((100 * ccpu) / p.secs, 0)}% of a core; ${producerNote(p)}; closed ${r.closed}; ${machine}; ${w === 1 ? caught : 'next window'})`);
+          serverWindows[impl].push({ p99: s.p99, steal: machineSteal(m0, m1) });
+          if (probe && impl === 'lakegate') for (const l of srv.proc.lines.slice(probeShown).filter((x) => x.startsWith('probe'))) console.log(`      ${l}`);
+          probeShown = srv.proc.lines.length;
+          if (control) {
+            const rc = await raw.request({ type: 'collect' }, 'latencies');
+            report('raw consumer, same events (control)', rc.samples, p.sent, '');
+          }
         }
         return s;
       } finally {
@@ -461,6 +489,11 @@ async function main(): Promise<void> {
     }
     if (blS) console.log(`    plain graphql-ws p99 = ${fmt(blS.p99, 1)} ms; plain − raw: p50 +${fmt(blS.p50 - rawS.p50, 1)} ms, p99 +${fmt(blS.p99 - rawS.p99, 1)} ms`);
     console.log(`    lakegate p99 = ${fmt(lgS.p99, 1)} ms (target <= 50 ms); lakegate − raw: p50 +${fmt(lgS.p50 - rawS.p50, 1)} ms, p99 +${fmt(lgS.p99 - rawS.p99, 1)} ms`);
+    if (windows > 1) {
+      console.log(windowsLine('raw kafkajs', rawWindows));
+      if (serverWindows.baseline.length) console.log(windowsLine('plain graphql-ws', serverWindows.baseline));
+      console.log(windowsLine('lakegate', serverWindows.lakegate));
+    }
   }
 
   // ---- (3) batch publish events/s --------------------------------------------------------------------------------
