@@ -13,10 +13,19 @@ fi
 spec="$(mktemp -t lakegate-tests.XXXXXX)"
 trap 'rm -f "$spec"' EXIT
 rc=0
+# node runs as a child (the summary below comes after it), so a signal sent to this script (a CI job's timeout, Ctrl-C
+# of `npm test`) is passed on to it; `wait` returns early when a trapped signal arrives, hence the loop.
 node --test --test-concurrency="${LAKEGATE_TEST_CONCURRENCY:-2}" --test-timeout=600000 \
   --test-reporter=tap --test-reporter-destination=stdout \
   --test-reporter=spec --test-reporter-destination="$spec" \
-  "${files[@]}" || rc=$?
+  "${files[@]}" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null || true' TERM INT HUP
+while :; do
+  wait "$child" && rc=0 || rc=$?
+  kill -0 "$child" 2>/dev/null || break
+done
+trap - TERM INT HUP
 if [ "$rc" -ne 0 ]; then
   echo "# ---- the test run exited with $rc; what failed (node's spec reporter):"
   if grep -q 'failing tests:' "$spec"; then
