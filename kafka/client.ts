@@ -226,6 +226,9 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
           idempotent,
           maxInFlightRequests: 1,
           allowAutoTopicCreation: true,
+          // The partitioner sendEach places messages with (kafkajs' default, murmur2 computed here): send places the
+          // same way, and kafkajs does not log its "switched default partitioner" notice at every producer.
+          createPartitioner: () => partitioner,
           ...(opts.retries === undefined ? {} : { retry: { initialRetryTime: 100, retries: opts.retries, maxRetryTime: 2_000 } }),
         });
       const partitioner = createDefaultPartitioner(Partitioners.DefaultPartitioner());
