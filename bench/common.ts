@@ -188,10 +188,8 @@ export function machineStealSampler(periodMs: number): { stop(): number[] } {
   let last = machineCpu();
   const take = () => {
     const now = machineCpu();
-    if (last && now) {
-      const all = now.busy - last.busy + (now.idle - last.idle) + (now.steal - last.steal);
-      if (all > 0) shares.push((100 * (now.steal - last.steal)) / all);
-    }
+    const share = machineSteal(last, now);
+    if (share !== null) shares.push(share);
     last = now;
   };
   const timer = setInterval(take, periodMs);
