@@ -168,14 +168,19 @@ export function machineCpu(): { busy: number; idle: number; steal: number } | nu
   }
 }
 
-/** "machine busy B%, steal S% (of all cores)" over a window from a machineCpu() reading to now. */
-export function machineShare(from: ReturnType<typeof machineCpu>): string {
-  const to = machineCpu();
-  if (!from || !to) return 'machine n/a';
+/** Busy and steal shares (% of all cores) between two machineCpu() readings; null where /proc/stat is not there. */
+function machineShares(from: ReturnType<typeof machineCpu>, to: ReturnType<typeof machineCpu>): { busy: number; steal: number } | null {
+  if (!from || !to) return null;
   const busy = to.busy - from.busy;
   const steal = to.steal - from.steal;
   const all = busy + (to.idle - from.idle) + steal;
-  return all > 0 ? `machine busy ${fmt((100 * busy) / all, 0)}%, steal ${fmt((100 * steal) / all, 1)}% of ${os.cpus().length} cores` : 'machine n/a';
+  return all > 0 ? { busy: (100 * busy) / all, steal: (100 * steal) / all } : null;
+}
+
+/** "machine busy B%, steal S% (of all cores)" over a window between two machineCpu() readings (to: now). */
+export function machineShare(from: ReturnType<typeof machineCpu>, to = machineCpu()): string {
+  const s = machineShares(from, to);
+  return s ? `machine busy ${fmt(s.busy, 0)}%, steal ${fmt(s.steal, 1)}% of ${os.cpus().length} cores` : 'machine n/a';
 }
 
 /**
@@ -203,9 +208,7 @@ export function machineStealSampler(periodMs: number): { stop(): number[] } {
 
 /** The steal share (% of all cores) between two machineCpu() readings; null where /proc/stat is not there. */
 export function machineSteal(from: ReturnType<typeof machineCpu>, to: ReturnType<typeof machineCpu>): number | null {
-  if (!from || !to) return null;
-  const all = to.busy - from.busy + (to.idle - from.idle) + (to.steal - from.steal);
-  return all > 0 ? (100 * (to.steal - from.steal)) / all : null;
+  return machineShares(from, to)?.steal ?? null;
 }
 
 export const MiB = 2 ** 20;

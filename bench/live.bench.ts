@@ -372,6 +372,18 @@ async function main(): Promise<void> {
     };
     /** Steal per tenth of the window (by time), to set beside the p99 of each tenth (by arrival). */
     const stealByTenth = (shares: number[]) => (shares.length ? `steal by tenth ${shares.slice(0, 10).map((x) => fmt(x, 0)).join('/')}%` : 'steal by tenth n/a');
+    /** One paced window with `pid` measured: its CPU seconds, the machine's shares (and steal per tenth), any stalls. */
+    const measureWindow = async (pid: number) => {
+      const cpu0 = procCpuSeconds(pid)!;
+      const m0 = machineCpu();
+      const steal = machineStealSampler((seconds * 1000) / 10);
+      const stall = staller(pid);
+      const p = await paced('lat', seconds);
+      const stalled = stall.stop();
+      const cpu = procCpuSeconds(pid)! - cpu0;
+      const m1 = machineCpu();
+      return { p, cpu, steal: machineSteal(m0, m1), machine: `${machineShare(m0, m1)} (${stealByTenth(steal.stop())})${stalled}` };
+    };
     const report = (label: string, lat: number[], expected: number, extra: string) => {
       const s = summary(lat);
       // In arrival order: a p50 that grows from the first to the last tenth means the side fell behind (capacity).
@@ -409,19 +421,11 @@ async function main(): Promise<void> {
       const idle = await idleCpu(raw.child.pid!);
       const caught = await warmUpAtRate(raw, 1);
       for (let w = 1; w <= windows; w++) {
-        const cpu0 = procCpuSeconds(raw.child.pid!)!;
-        const m0 = machineCpu();
-        const steal = machineStealSampler((seconds * 1000) / 10);
-        const stall = staller(raw.child.pid!);
-        const p = await paced('lat', seconds);
-        const stalled = stall.stop();
-        const cpu = procCpuSeconds(raw.child.pid!)! - cpu0;
-        const m1 = machineCpu();
-        const machine = `${machineShare(m0)} (${stealByTenth(steal.stop())})${stalled}`;
+        const { p, cpu, steal, machine } = await measureWindow(raw.child.pid!);
         await sleep(2_000);
         const r = await raw.request({ type: 'collect' }, 'latencies');
         rawS = report(`raw kafkajs consumer${windowTag(w)}`, r.samples, p.sent, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; consumer CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; ${producerNote(p)}; ${machine}; ${w === 1 ? caught : 'next window'})`);
-        rawWindows.push({ p99: rawS.p99, steal: machineSteal(m0, m1) });
+        rawWindows.push({ p99: rawS.p99, steal });
       }
     } finally {
       if (!control) await raw.stop();
@@ -447,22 +451,14 @@ async function main(): Promise<void> {
         let s!: ReturnType<typeof summary>;
         let probeShown = 0;
         for (let w = 1; w <= windows; w++) {
-          const cpu0 = procCpuSeconds(srv.proc.child.pid!)!;
           const ccpu0 = procCpuSeconds(clients.child.pid!)!;
-          const m0 = machineCpu();
-          const steal = machineStealSampler((seconds * 1000) / 10);
-          const stall = staller(srv.proc.child.pid!);
-          const p = await paced('lat', seconds);
-          const stalled = stall.stop();
-          const cpu = procCpuSeconds(srv.proc.child.pid!)! - cpu0;
+          const { p, cpu, steal, machine } = await measureWindow(srv.proc.child.pid!);
           const ccpu = procCpuSeconds(clients.child.pid!)! - ccpu0;
-          const m1 = machineCpu();
-          const machine = `${machineShare(m0)} (${stealByTenth(steal.stop())})${stalled}`;
           await sleep(2_000);
           const r = await clients.request({ type: 'collect' }, 'latencies');
           const expected = mode === 'filtered' ? p.sent * Math.floor(subs / customers) : p.sent * subs;
           s = report(`${label}${windowTag(w)}`, r.samples, expected, `(sent ${p.sent} in ${fmt(p.secs, 1)} s = ${fmt(p.sent / p.secs, 0)}/s; server CPU ${fmt((100 * cpu) / p.secs, 0)}% of a core, idle ${fmt(100 * idle, 0)}%, ${perEvent(cpu, idle, p)} µs/event above idle; clients CPU ${fmt((100 * ccpu) / p.secs, 0)}% of a core; ${producerNote(p)}; closed ${r.closed}; ${machine}; ${w === 1 ? caught : 'next window'})`);
-          serverWindows[impl].push({ p99: s.p99, steal: machineSteal(m0, m1) });
+          serverWindows[impl].push({ p99: s.p99, steal });
           if (probe && impl === 'lakegate') for (const l of srv.proc.lines.slice(probeShown).filter((x) => x.startsWith('probe'))) console.log(`      ${l}`);
           probeShown = srv.proc.lines.length;
           if (control) {

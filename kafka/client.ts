@@ -221,6 +221,7 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
     },
     async createProducer(opts = {}) {
       let idempotent = opts.idempotent ?? true;
+      const partitioner = createDefaultPartitioner(Partitioners.DefaultPartitioner());
       const make = () =>
         clientFor(opts.requestTimeoutMs).producer({
           idempotent,
@@ -231,7 +232,6 @@ export function createKafkaClient(settings: KafkaSettings, logger?: Logger): Kaf
           createPartitioner: () => partitioner,
           ...(opts.retries === undefined ? {} : { retry: { initialRetryTime: 100, retries: opts.retries, maxRetryTime: 2_000 } }),
         });
-      const partitioner = createDefaultPartitioner(Partitioners.DefaultPartitioner());
       // Partition metadata, as the Java producer keeps it (metadata.max.age.ms): read once, then refreshed in the
       // background after 10 s while the known partitions keep serving, so that a slow or unreachable cluster never
       // adds the admin client's retries (~30 s) to a send; only the first read of a topic waits, at most 5 s.

@@ -3,7 +3,7 @@
 # lakegate's four fixes to its mock broker, each making it answer as a Kafka broker does: librdkafka-mock-syncgroup.patch
 # (a follower whose SyncGroup comes after the leader's gets its assignment instead of INVALID_REQUEST),
 # librdkafka-mock-fetch-wake.patch (a Fetch waiting for data is answered when a producer appends, not only at the end
-# of its MaxWait, so a caught-up consumer sees new records at once instead of up to MaxWait late) and
+# of its MaxWait, so a caught-up consumer sees new records at once instead of up to MaxWait late),
 # librdkafka-mock-leavegroup.patch (LeaveGroup v3/v4, the batch form kafkajs sends, is read and answered as such, so a
 # consumer that disconnects cleanly leaves its group at once instead of when its session times out) and
 # librdkafka-mock-rejoin.patch (a rebalance's join phase ends once every known member has rejoined, not after the
@@ -33,7 +33,9 @@ RDK_VERSION="2.12.0"
 # Only what the mock needs: no TLS, SASL, compression libraries, HTTP client or syslog (builtin lz4 and regex).
 RDK_CONFIGURE=(--no-download --disable-ssl --disable-gssapi --disable-zstd --disable-zlib --disable-curl
   --disable-lz4-ext --disable-regex-ext --disable-syslog)
-MOCK_NAME="librdkafka-mock-syncgroup.patch, librdkafka-mock-fetch-wake.patch, librdkafka-mock-leavegroup.patch, librdkafka-mock-rejoin.patch"
+# The patches' names, as the binary's --version gives them ("a.patch, b.patch, …").
+MOCK_NAME=$(printf '%s, ' "${patch_files[@]##*/}")
+MOCK_NAME=${MOCK_NAME%, }
 CFLAGS_BIN=(-O2 -Wall)
 LIBS_BIN=(-lpthread -lm -ldl -lrt)
 
