@@ -1,15 +1,29 @@
-// A read of every partition of one topic from chosen offsets, outside any shared consumer group: live tails and the
-// catch-up reads of replays. kafkajs has no group-less consumer, so each stream is the only member of a group of its
-// own (random id) and never commits; positions live here, in memory, and every (re)join seeks to them.
-// Invariant: messages reach onBatch in offset order per partition, each once, starting exactly at the requested
-// offset; a gap is accepted only when Kafka, asked for exactly the next offset, answers from a later one (the offsets are
-// gone: retention or compaction; see positionCheck).
+// A read of every partition of one topic from chosen offsets, outside any consumer group: live tails and the catch-up
+// reads of replays. Like a Java consumer's assign() (Kafka Connect's and Flink's readers), not subscribe(): no group
+// is joined, so a stream reads from its first fetch (a new group waits for its join: 3 s on Kafka brokers by
+// default, group.initial.rebalance.delay.ms), needs no group coordinator or group ACL, leaves no group behind, and
+// costs no heartbeats. Positions live here, in memory; nothing is committed.
+//
+// kafkajs has no assign(): this file sends Fetch requests itself, through kafkajs' own cluster (connections, metadata,
+// authentication) and request codecs, one fetch loop per partition leader, as kafkajs' consumer does.
+//
+// Invariants:
+// - Messages reach onBatch in offset order per partition, each once, starting exactly at the requested offset. A
+//   fetch's answer is applied only if the partition's position is still the offset it was sent at, so a fetch that
+//   an old leader answers after a leader move (or any late answer) can neither repeat nor skip records.
+// - Offsets are passed over only when Kafka no longer has them: asked for exactly the next offset, it answers from a
+//   later one (compaction), or it answers OFFSET_OUT_OF_RANGE and its log now starts past the position (retention).
+//   Both are logged at warn with the offsets passed over. Records of aborted transactions and transaction markers are
+//   skipped silently (read_committed, as kafkajs' consumer reads by default).
+// - onBatch calls never overlap (one partition's batch at a time, across the fetch loops), and a loop fetches again
+//   only after its batches were handled: a slow onBatch slows the stream, never grows a buffer.
+// - Failures (a broker down, a leader moved, a connection closed) are retried with backoff and a fresh metadata read;
+//   a partition whose leader was missing from the metadata is fetched again within the metadata age (3 s) of it
+//   coming back. Only an error Kafka calls non-retriable (an authorization failure, say) ends the stream (onFatal).
 
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
-import type { Consumer, KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { positionCheck, type KafkaClient } from './client';
+import type { KafkaClient } from './client';
 
 export interface StreamOptions {
   topic: string;
@@ -17,9 +31,9 @@ export interface StreamOptions {
   start: ReadonlyMap<number, bigint>;
   /** Called in order, one partition's batch at a time; the stream waits for the returned promise. */
   onBatch(partition: number, messages: KafkaMessage[], highWatermark: bigint): void | Promise<void>;
-  /** kafkajs gave up (it does not restart): the stream is dead. */
+  /** Kafka answered with an error that retrying cannot mend (e.g. not authorized): the stream has stopped. */
   onFatal?(err: Error): void;
-  /** A purpose for the group id, e.g. "tail" or "catchup" (it shows in the cluster's group list). */
+  /** What the stream is for, e.g. "live" or "catchup" (in its log lines). */
   role: string;
   logger?: Logger;
 }
@@ -27,99 +41,272 @@ export interface StreamOptions {
 export interface TopicStream {
   /** Next offset to read per partition, as delivered so far. */
   readonly positions: ReadonlyMap<number, bigint>;
-  /** Resolves once the group was joined and every partition was sought to its start. */
+  /** Resolves once the topic's partitions and leaders are known and their fetches have been sent. */
   readonly ready: Promise<void>;
   stop(): Promise<void>;
 }
 
+/** How long a caught-up fetch waits at the broker for new records (kafkajs' consumer: maxWaitTimeInMs). */
+const MAX_WAIT_MS = 50;
+const MAX_BYTES_PER_PARTITION = 1024 * 1024;
+const MAX_BYTES = 10 * 1024 * 1024;
+/** How old the metadata may get before a loop reads it again (a leader that came back is found within this). */
+const METADATA_MAX_AGE_MS = 3_000;
+const READ_COMMITTED = 1;
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 2_000;
+
+// ---- the part of kafkajs 2.2.4 used here (not in its type declarations) ------------------------------------------
+
+type FetchedRecord = KafkaMessage & {
+  isControlRecord?: boolean;
+  batchContext?: { firstOffset?: string; lastOffsetDelta?: number };
+};
+interface FetchedPartition {
+  partition: number;
+  highWatermark: string;
+  abortedTransactions?: unknown[];
+  messages: FetchedRecord[];
+}
+interface Broker {
+  fetch(req: {
+    replicaId?: number;
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: Array<{ topic: string; partitions: Array<{ partition: number; fetchOffset: string; maxBytes: number }> }>;
+  }): Promise<{ responses: Array<{ topicName: string; partitions: FetchedPartition[] }> }>;
+}
+interface Cluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  refreshMetadataIfNecessary(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): Array<{ partitionId: number; leader: number | null | undefined }>;
+  findBroker(q: { nodeId: number }): Promise<Broker>;
+  removeBroker(q: { host: string; port: number }): void;
+}
+type KafkaError = Error & { type?: string; retriable?: boolean; partition?: number; host?: string; port?: number };
+
+/** A kafkajs Cluster of the client's own settings (brokers, TLS, SASL, timeouts, retries): what its consumers use. */
+function createCluster(client: KafkaClient): Cluster {
+  const kafka = client.kafka as unknown as Record<symbol, unknown>;
+  const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+  const create = key === undefined ? undefined : kafka[key];
+  if (typeof create !== 'function') throw new Error('kafkajs has no private:Kafka:createCluster (lakegate needs kafkajs 2.2.x)');
+  return (create as (o: object) => Cluster)({ metadataMaxAge: METADATA_MAX_AGE_MS, allowAutoTopicCreation: false, isolationLevel: READ_COMMITTED });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const filterAborted = require('kafkajs/src/consumer/filterAbortedMessages') as (a: { messages: FetchedRecord[]; abortedTransactions: unknown[] }) => FetchedRecord[];
+
+/** Errors after which the metadata is read again before the next fetch (kafkajs' consumer does the same). */
+const STALE_METADATA = new Set(['LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'UNKNOWN_TOPIC_OR_PARTITION']);
+
+/** a ≥ b for offsets as kafkajs gives them (decimal text of non-negative integers, no leading zeros). */
+const offsetAtLeast = (a: string, b: string) => a.length > b.length || (a.length === b.length && a >= b);
+
 interface PartState {
   next: bigint;
-  /** The next batch must start exactly at `next` (after a join): anything else is sought. */
-  needSeek: boolean;
+}
+
+/** An answer Kafka gave that retrying cannot change (an authorization failure, say), in the error or its causes. */
+function refusal(e: unknown): KafkaError | null {
+  for (let err = e as (KafkaError & { cause?: unknown }) | undefined, depth = 0; err && depth < 5; err = err.cause as typeof err, depth++) {
+    if (err.name === 'KafkaJSProtocolError' && err.retriable === false && !STALE_METADATA.has(err.type ?? '')) return err;
+  }
+  return null;
 }
 
 export async function openTopicStream(client: KafkaClient, opts: StreamOptions): Promise<TopicStream> {
-  const log = opts.logger;
+  const { topic } = opts;
+  const log = opts.logger?.child({ stream: opts.role, topic });
   const states = new Map<number, PartState>();
-  for (const [p, o] of opts.start) states.set(p, { next: o, needSeek: true });
-  const consumer: Consumer = client.createConsumer(`lakegate-${opts.role}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`, {
-    rebalanceTimeout: 10_000,
-    maxWaitTimeInMs: 50,
-    allowAutoTopicCreation: false,
-  });
+  for (const [p, o] of opts.start) states.set(p, { next: o });
+  const cluster = createCluster(client);
   let stopped = false;
-  let resolveReady!: () => void;
-  const ready = new Promise<void>((r) => (resolveReady = r));
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    // Every generation starts from our own positions; whatever kafkajs fetched before is dropped by the seek.
-    for (const parts of Object.values(e.payload.memberAssignment)) {
-      for (const p of parts) {
-        const st = states.get(p);
-        if (st) {
-          st.needSeek = true;
-          consumer.seek({ topic: opts.topic, partition: p, offset: st.next.toString() });
-        }
-      }
-    }
-    resolveReady();
-  });
-  consumer.on(consumer.events.CRASH, (e) => {
-    log?.warn({ err: e.payload.error, restart: e.payload.restart, topic: opts.topic }, 'Kafka stream consumer crashed');
-    if (!e.payload.restart && !stopped) opts.onFatal?.(e.payload.error);
-  });
-
-  const stateOf = async (p: number): Promise<PartState> => {
-    let st = states.get(p);
-    if (!st) {
-      // A partition the stream did not know (added to the topic later): new partitions start empty, so read all.
-      st = { next: 0n, needSeek: true };
-      states.set(p, st);
-    }
-    return st;
-  };
+  const wakeups = new Set<() => void>();
+  const sleep = (ms: number) =>
+    new Promise<void>((r) => {
+      if (stopped) return r();
+      const done = () => {
+        clearTimeout(t);
+        wakeups.delete(done);
+        r();
+      };
+      const t = setTimeout(done, ms);
+      wakeups.add(done);
+    });
 
   try {
-    await consumer.connect();
-    // From the beginning: when Kafka answers a position it no longer has (OFFSET_OUT_OF_RANGE), kafkajs resets to the
-    // oldest record it still has, where positionCheck notices the gap (from the newest, nothing would come until a new record).
-    await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: 1,
-      // Positions are resolved here, only for a batch delivered whole: a batch left for a seek of ours is not, so that
-      // the seek stands even when another broker's fetcher applied it while this batch was still being handled.
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, isRunning, isStale, resolveOffset }) => {
-        if (stopped) return;
-        const st = await stateOf(batch.partition);
-        const position = await positionCheck(batch, st.next, st.needSeek, () => client.logStart(opts.topic, batch.partition));
-        if (position.gapFrom !== undefined) {
-          log?.warn({ topic: opts.topic, partition: batch.partition, from: String(position.gapFrom), to: String(position.next - 1n) }, 'offsets no longer in Kafka; the stream continues after them');
-        }
-        st.next = position.next;
-        if (position.action === 'seek') {
-          st.needSeek = true;
-          consumer.seek({ topic: opts.topic, partition: batch.partition, offset: st.next.toString() });
-          return;
-        }
-        st.needSeek = false;
-        const first = BigInt(batch.messages[0]!.offset);
-        if (!isRunning() || isStale()) return;
-        const fresh = first >= st.next ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= st.next);
-        if (fresh.length > 0) {
-          st.next = BigInt(fresh[fresh.length - 1]!.offset) + 1n;
-          await opts.onBatch(batch.partition, fresh, BigInt(batch.highWatermark));
-        }
-        resolveOffset(batch.lastOffset());
-      },
-    });
+    await cluster.connect();
+    await cluster.addTargetTopic(topic);
   } catch (err) {
-    stopped = true;
-    await consumer.disconnect().catch(() => {});
+    await cluster.disconnect().catch(() => {});
     throw err;
   }
 
+  /** The leader of each partition, as the metadata has it now (partitions new to the stream start at offset 0). */
+  const leaders = (): Map<number, number> => {
+    const byPartition = new Map<number, number>();
+    for (const m of cluster.findTopicPartitionMetadata(topic)) {
+      if (!states.has(m.partitionId)) states.set(m.partitionId, { next: 0n });
+      if (typeof m.leader === 'number' && m.leader >= 0) byPartition.set(m.partitionId, m.leader);
+    }
+    return byPartition;
+  };
+
+  // One batch at a time, whichever loop fetched it.
+  let handling: Promise<void> = Promise.resolve();
+  const handle = (fetchedAt: Map<number, bigint>, parts: FetchedPartition[]) => {
+    const run = handling.then(async () => {
+      for (const data of parts) {
+        const st = states.get(data.partition);
+        const at = fetchedAt.get(data.partition);
+        if (!st || at === undefined || st.next !== at || stopped) continue;
+        await apply(data.partition, st, at, data);
+      }
+    });
+    handling = run.catch(() => {});
+    return run;
+  };
+
+  async function apply(partition: number, st: PartState, at: bigint, data: FetchedPartition): Promise<void> {
+    const raw = data.messages;
+    if (raw.length === 0) return;
+    const atText = at.toString();
+    // A fetch answers whole record batches: the one holding `at` may start before it.
+    let from = 0;
+    while (from < raw.length && !offsetAtLeast(raw[from]!.offset, atText)) from++;
+    if (from === raw.length) {
+      // Every record is before `at` (the rest of that batch was compacted away): go on after the batch.
+      const ctx = raw[raw.length - 1]!.batchContext;
+      const end = ctx?.firstOffset !== undefined && typeof ctx.lastOffsetDelta === 'number' ? BigInt(ctx.firstOffset) + BigInt(ctx.lastOffsetDelta) + 1n : at + 1n;
+      st.next = end > at ? end : at + 1n;
+      return;
+    }
+    const within = from === 0 ? raw : raw.slice(from);
+    const first = BigInt(within[0]!.offset);
+    if (first > at) log?.warn({ partition, from: String(at), to: String(first - 1n) }, 'offsets no longer in Kafka; the stream continues after them');
+    st.next = BigInt(within[within.length - 1]!.offset) + 1n;
+    let messages = data.abortedTransactions && data.abortedTransactions.length > 0 ? filterAborted({ messages: within, abortedTransactions: data.abortedTransactions }) : within;
+    if (messages.some((m) => m.isControlRecord)) messages = messages.filter((m) => !m.isControlRecord);
+    if (messages.length === 0) return;
+    try {
+      await opts.onBatch(partition, messages, BigInt(data.highWatermark));
+    } catch (err) {
+      log?.error({ err, partition }, 'a stream batch handler failed; the stream goes on after that batch');
+    }
+  }
+
+  /** OFFSET_OUT_OF_RANGE: the log no longer starts at or before the position (retention), or ends before it. */
+  async function outOfRange(partition: number): Promise<void> {
+    const st = states.get(partition);
+    if (!st) return;
+    const offs = (await client.topicOffsets(topic)).find((o) => o.partition === partition);
+    if (!offs) return;
+    if (st.next < offs.low) {
+      log?.warn({ partition, from: String(st.next), to: String(offs.low - 1n) }, 'offsets no longer in Kafka; the stream continues after them');
+      st.next = offs.low;
+    } else if (st.next > offs.high) {
+      // The log is shorter than what was read (an unclean leader election, or the topic was made again): read what
+      // comes next from its end, so that nothing produced from now on is missed.
+      log?.warn({ partition, position: String(st.next), end: String(offs.high) }, 'the partition log ends before the stream position; the stream reads on from its end');
+      st.next = offs.high;
+    }
+  }
+
+  // ---- fetch loops: one per leader broker --------------------------------------------------------------------------
+
+  const loops = new Map<number, Promise<void>>();
+  let firstRound: (() => void) | null = null;
+  const ready = new Promise<void>((r) => (firstRound = r));
+
+  async function loop(nodeId: number): Promise<void> {
+    let failures = 0;
+    while (!stopped) {
+      try {
+        await cluster.refreshMetadataIfNecessary();
+        const mine = [...leaders()].filter(([, leader]) => leader === nodeId).map(([p]) => p);
+        if (mine.length === 0) return;
+        const fetchedAt = new Map<number, bigint>();
+        for (const p of mine) fetchedAt.set(p, states.get(p)!.next);
+        const broker = await cluster.findBroker({ nodeId });
+        const res = await broker.fetch({
+          replicaId: -1,
+          isolationLevel: READ_COMMITTED,
+          maxWaitTime: MAX_WAIT_MS,
+          minBytes: 1,
+          maxBytes: MAX_BYTES,
+          topics: [{ topic, partitions: [...fetchedAt].map(([partition, o]) => ({ partition, fetchOffset: o.toString(), maxBytes: MAX_BYTES_PER_PARTITION })) }],
+        });
+        const parts = res.responses.filter((r) => r.topicName === topic).flatMap((r) => r.partitions);
+        await handle(fetchedAt, parts);
+        if (failures > 0) log?.info({ broker: nodeId }, 'the stream reads from the broker again');
+        failures = 0;
+      } catch (e) {
+        if (stopped) return;
+        const err = e as KafkaError;
+        const refused = refusal(err);
+        if (refused) {
+          log?.error({ err: refused }, 'the stream stopped: Kafka refused a fetch');
+          stopped = true;
+          opts.onFatal?.(refused);
+          return;
+        }
+        try {
+          if (err.name === 'KafkaJSOffsetOutOfRange' && typeof err.partition === 'number') {
+            await outOfRange(err.partition);
+            continue;
+          }
+          failures++;
+          if (failures === 1) log?.warn({ err, broker: nodeId }, 'a stream fetch failed; retrying');
+          else log?.debug({ err, broker: nodeId, failures }, 'a stream fetch failed again');
+          if (err.name === 'KafkaJSConnectionClosedError' && err.host && err.port) cluster.removeBroker({ host: err.host, port: err.port });
+          await sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures - 1, 5)));
+          await cluster.refreshMetadata().catch((e2: unknown) => log?.debug({ err: e2 }, 'metadata read failed'));
+        } catch (e2) {
+          // Reading the offsets after OFFSET_OUT_OF_RANGE failed: the next round asks again.
+          log?.debug({ err: e2 }, 'the stream could not read the partition offsets');
+          await sleep(RETRY_MIN_MS);
+        }
+      }
+    }
+  }
+
+  /** A loop for every leader that has none (at the start, after a leader moved or a broker came back). */
+  function reconcile(): void {
+    if (stopped) return;
+    let byPartition: Map<number, number>;
+    try {
+      byPartition = leaders();
+    } catch {
+      return; // metadata not loaded (being re-read): the next round
+    }
+    for (const nodeId of new Set(byPartition.values())) {
+      if (loops.has(nodeId)) continue;
+      const l = loop(nodeId).finally(() => {
+        if (loops.get(nodeId) === l) loops.delete(nodeId);
+      });
+      loops.set(nodeId, l);
+    }
+  }
+  reconcile();
+  firstRound!();
+  // Leaders with no loop yet (a partition whose leader was unknown, a leader move): looked for every second, on
+  // metadata at most METADATA_MAX_AGE_MS old.
+  const timer = setInterval(() => {
+    void cluster
+      .refreshMetadataIfNecessary()
+      .catch(() => {})
+      .then(reconcile);
+  }, 1_000);
+  timer.unref();
+
   const positions = new Map<number, bigint>();
+  let stopping: Promise<void> | null = null;
   return {
     get positions() {
       positions.clear();
@@ -127,11 +314,18 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
       return positions;
     },
     ready,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      resolveReady();
-      await consumer.disconnect().catch((err) => log?.debug({ err }, 'stream consumer did not disconnect cleanly'));
+    stop() {
+      stopping ??= (async () => {
+        stopped = true;
+        clearInterval(timer);
+        for (const w of [...wakeups]) w();
+        // Closing the connections ends the fetches in flight (a broker that does not answer would hold one for the
+        // request timeout); the loops then see `stopped` and end.
+        await cluster.disconnect().catch((err: unknown) => log?.debug({ err }, 'stream connections did not close cleanly'));
+        await Promise.all([...loops.values()]);
+        await handling;
+      })();
+      return stopping;
     },
   };
 }

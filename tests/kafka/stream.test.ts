@@ -41,6 +41,8 @@ async function setUp(t: TestContext, topics: Record<string, number>) {
   };
   const got: Log = new Map();
   const gotTwice: string[] = [];
+  /** Offsets in the order the stream delivered them, per partition. */
+  const order = new Map<number, bigint[]>();
   const open = async (topic: string, start: Map<number, bigint>) => {
     const stream = await openTopicStream(client, {
       topic,
@@ -50,6 +52,7 @@ async function setUp(t: TestContext, topics: Record<string, number>) {
       onBatch: (partition: number, messages: KafkaMessage[]) => {
         for (const m of messages) {
           const k = `${partition}:${m.offset}`;
+          order.set(partition, [...(order.get(partition) ?? []), BigInt(m.offset)]);
           if (got.has(k)) gotTwice.push(k);
           got.set(k, String(m.value));
         }
@@ -59,8 +62,69 @@ async function setUp(t: TestContext, topics: Record<string, number>) {
     await stream.ready;
     return stream;
   };
-  return { dc, admin, send, sent, got, gotTwice, open, lines };
+  return { dc, admin, send, sent, got, gotTwice, order, open, lines };
 }
+
+/** Kafka API keys and error codes for the dev cluster's pushRequestErrors. */
+const FETCH = 1;
+const FIND_COORDINATOR = 10;
+const NOT_LEADER_OR_FOLLOWER = 6;
+const COORDINATOR_NOT_AVAILABLE = 15;
+
+const increasing = (xs: bigint[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
+
+test('a stream joins no consumer group: with no group coordinator to be found it reads each record within a second of its send', { timeout: 60_000 }, async (t) => {
+  const { dc, send, sent, got, gotTwice, open } = await setUp(t, { events: 3 });
+  // Every FindCoordinator request for a long while is answered COORDINATOR_NOT_AVAILABLE: a consumer group could not
+  // even find its coordinator, let alone join (and a group's first join waits 3 s on the dev cluster, as on Kafka).
+  await dc.pushRequestErrors(FIND_COORDINATOR, 10_000, COORDINATOR_NOT_AVAILABLE);
+  await open('events', new Map([[0, 0n], [1, 0n], [2, 0n]]));
+  const slowest: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const before = sent.size;
+    const sentAt = Date.now();
+    for (const p of [0, 1, 2]) await send('events', p, [`r${round}-a`, `r${round}-b`]);
+    await waitFor(`round ${round}`, async () => got.size === sent.size, 10_000, 5);
+    slowest.push(Date.now() - sentAt);
+    assert.equal(sent.size, before + 6);
+  }
+  t.diagnostic(`every record of each round read ${slowest.join(' / ')} ms after its first send`);
+  for (const ms of slowest) assert.ok(ms < 1_000, `a round took ${ms} ms`);
+  assert.deepEqual(got, sent);
+  assert.deepEqual(gotTwice, []);
+});
+
+test('leaders moving and fetches refused while a stream reads: every record once, in offset order per partition', { timeout: 90_000 }, async (t) => {
+  const { dc, send, sent, got, gotTwice, order, open, lines } = await setUp(t, { events: 3 });
+  for (const p of [0, 1, 2]) await dc.setLeader('events', p, p + 1);
+  await open('events', new Map([[0, 0n], [1, 0n], [2, 0n]]));
+  let stop = false;
+  let round = 0;
+  const producing = (async () => {
+    while (!stop) {
+      for (const p of [0, 1, 2]) await send('events', p, Array.from({ length: 5 }, (_, k) => `r${round}-${k}`));
+      round++;
+      await sleep(20);
+    }
+  })();
+  // Three moves of every leader, with refused fetches (NOT_LEADER_OR_FOLLOWER, as a broker answers one that reached it
+  // just after it lost a partition) in between.
+  for (let move = 1; move <= 3; move++) {
+    await sleep(700);
+    for (const p of [0, 1, 2]) await dc.setLeader('events', p, ((p + move) % 3) + 1);
+    await dc.pushRequestErrors(FETCH, 3, NOT_LEADER_OR_FOLLOWER);
+  }
+  await sleep(700);
+  stop = true;
+  await producing;
+  await waitFor('every acked record', async () => got.size >= sent.size, 20_000, 50);
+  t.diagnostic(`${sent.size} records in ${round} rounds`);
+  assert.ok(round >= 10, `only ${round} rounds were produced`);
+  assert.deepEqual(got, sent);
+  assert.deepEqual(gotTwice, []);
+  for (const [p, offs] of order) assert.ok(increasing(offs), `partition ${p} was delivered out of order`);
+  assert.deepEqual(lines.filter((l) => /no longer in Kafka/.test(l.msg)), [], 'no offsets were passed over');
+});
 
 test('a partition whose leader was down when the stream last read metadata is read again within seconds of the broker coming back', { timeout: 60_000 }, async (t) => {
   const { dc, send, sent, got, gotTwice, open } = await setUp(t, { events: 3 });
