@@ -29,7 +29,8 @@ export interface StreamOptions {
   topic: string;
   /** Next offset to read per partition; a partition not named (added to the topic later) is read from its start. */
   start: ReadonlyMap<number, bigint>;
-  /** Called in order, one partition's batch at a time; the stream waits for the returned promise. */
+  /** Called in order, one partition's batch at a time; the stream waits for the returned promise (which must not
+   *  wait for this stream's stop(): stop waits for the batch being handled). */
   onBatch(partition: number, messages: KafkaMessage[], highWatermark: bigint): void | Promise<void>;
   /** Kafka answered with an error that retrying cannot mend (e.g. not authorized): the stream has stopped. */
   onFatal?(err: Error): void;
@@ -41,7 +42,7 @@ export interface StreamOptions {
 export interface TopicStream {
   /** Next offset to read per partition, as delivered so far. */
   readonly positions: ReadonlyMap<number, bigint>;
-  /** Resolves once the topic's partitions and leaders are known and their fetches have been sent. */
+  /** Resolves once the topic's partitions and leaders are known and a fetch loop runs for each leader. */
   readonly ready: Promise<void>;
   stop(): Promise<void>;
 }
@@ -55,6 +56,8 @@ const METADATA_MAX_AGE_MS = 3_000;
 const READ_COMMITTED = 1;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2_000;
+/** How long stop() waits for the loops before it closes the connections under them. */
+const STOP_WAIT_MS = 1_000;
 
 // ---- the part of kafkajs 2.2.4 used here (not in its type declarations) ------------------------------------------
 
@@ -102,8 +105,12 @@ function createCluster(client: KafkaClient): Cluster {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const filterAborted = require('kafkajs/src/consumer/filterAbortedMessages') as (a: { messages: FetchedRecord[]; abortedTransactions: unknown[] }) => FetchedRecord[];
 
-/** Errors after which the metadata is read again before the next fetch (kafkajs' consumer does the same). */
-const STALE_METADATA = new Set(['LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'UNKNOWN_TOPIC_OR_PARTITION']);
+/**
+ * Errors kafkajs calls non-retriable that a broker restart or a leader move can cause, so they are retried: the
+ * stale-metadata ones (kafkajs' consumer re-reads metadata after them), UNKNOWN_SERVER_ERROR (a broker's answer to an
+ * unexpected exception) and an error code kafkajs does not know.
+ */
+const TRANSIENT = new Set(['LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'UNKNOWN_TOPIC_OR_PARTITION', 'UNKNOWN', 'KAFKAJS_UNKNOWN_ERROR_CODE']);
 
 /** a ≥ b for offsets as kafkajs gives them (decimal text of non-negative integers, no leading zeros). */
 const offsetAtLeast = (a: string, b: string) => a.length > b.length || (a.length === b.length && a >= b);
@@ -115,7 +122,7 @@ interface PartState {
 /** An answer Kafka gave that retrying cannot change (an authorization failure, say), in the error or its causes. */
 function refusal(e: unknown): KafkaError | null {
   for (let err = e as (KafkaError & { cause?: unknown }) | undefined, depth = 0; err && depth < 5; err = err.cause as typeof err, depth++) {
-    if (err.name === 'KafkaJSProtocolError' && err.retriable === false && !STALE_METADATA.has(err.type ?? '')) return err;
+    if (err.name === 'KafkaJSProtocolError' && err.retriable === false && !TRANSIENT.has(err.type ?? '')) return err;
   }
   return null;
 }
@@ -185,6 +192,7 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
       const ctx = raw[raw.length - 1]!.batchContext;
       const end = ctx?.firstOffset !== undefined && typeof ctx.lastOffsetDelta === 'number' ? BigInt(ctx.firstOffset) + BigInt(ctx.lastOffsetDelta) + 1n : at + 1n;
       st.next = end > at ? end : at + 1n;
+      log?.warn({ partition, from: String(at), to: String(st.next - 1n) }, 'offsets no longer in Kafka; the stream continues after them');
       return;
     }
     const within = from === 0 ? raw : raw.slice(from);
@@ -201,12 +209,25 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
     }
   }
 
-  /** OFFSET_OUT_OF_RANGE: the log no longer starts at or before the position (retention), or ends before it. */
-  async function outOfRange(partition: number): Promise<void> {
-    const st = states.get(partition);
-    if (!st) return;
+  /**
+   * OFFSET_OUT_OF_RANGE for a fetch at `at`: the log no longer starts at or before it (retention), or ends before it.
+   * Moves the position only if it is still `at` (in turn with the batches: another loop may have read on meanwhile);
+   * false when it stays (Kafka's offsets say `at` is in range: a moment's disagreement, retried after a pause).
+   */
+  async function outOfRange(partition: number, at: bigint): Promise<boolean> {
     const offs = (await client.topicOffsets(topic)).find((o) => o.partition === partition);
-    if (!offs) return;
+    let moved = false;
+    const run = handling.then(() => {
+      const st = states.get(partition);
+      if (!offs || !st || st.next !== at || stopped) return;
+      moved = reposition(partition, st, offs);
+    });
+    handling = run.catch(() => {});
+    await run;
+    return moved;
+  }
+
+  function reposition(partition: number, st: PartState, offs: { low: bigint; high: bigint }): boolean {
     if (st.next < offs.low) {
       log?.warn({ partition, from: String(st.next), to: String(offs.low - 1n) }, 'offsets no longer in Kafka; the stream continues after them');
       st.next = offs.low;
@@ -215,7 +236,8 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
       // comes next from its end, so that nothing produced from now on is missed.
       log?.warn({ partition, position: String(st.next), end: String(offs.high) }, 'the partition log ends before the stream position; the stream reads on from its end');
       st.next = offs.high;
-    }
+    } else return false;
+    return true;
   }
 
   // ---- fetch loops: one per leader broker --------------------------------------------------------------------------
@@ -227,11 +249,13 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
   async function loop(nodeId: number): Promise<void> {
     let failures = 0;
     while (!stopped) {
+      let fetchedAt: Map<number, bigint> | null = null;
       try {
-        await cluster.refreshMetadataIfNecessary();
+        // On the metadata as it is: the timer below refreshes it (a refresh fails as long as any partition of the
+        // topic has no leader, and would hold every loop).
         const mine = [...leaders()].filter(([, leader]) => leader === nodeId).map(([p]) => p);
         if (mine.length === 0) return;
-        const fetchedAt = new Map<number, bigint>();
+        fetchedAt = new Map<number, bigint>();
         for (const p of mine) fetchedAt.set(p, states.get(p)!.next);
         const broker = await cluster.findBroker({ nodeId });
         const res = await broker.fetch({
@@ -244,6 +268,7 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
         });
         const parts = res.responses.filter((r) => r.topicName === topic).flatMap((r) => r.partitions);
         await handle(fetchedAt, parts);
+        fetchedAt = null;
         if (failures > 0) log?.info({ broker: nodeId }, 'the stream reads from the broker again');
         failures = 0;
       } catch (e) {
@@ -257,8 +282,9 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
           return;
         }
         try {
-          if (err.name === 'KafkaJSOffsetOutOfRange' && typeof err.partition === 'number') {
-            await outOfRange(err.partition);
+          const at = typeof err.partition === 'number' ? fetchedAt?.get(err.partition) : undefined;
+          if (err.name === 'KafkaJSOffsetOutOfRange' && at !== undefined) {
+            if (!(await outOfRange(err.partition!, at))) await sleep(RETRY_MIN_MS);
             continue;
           }
           failures++;
@@ -266,6 +292,7 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
           else log?.debug({ err, broker: nodeId, failures }, 'a stream fetch failed again');
           if (err.name === 'KafkaJSConnectionClosedError' && err.host && err.port) cluster.removeBroker({ host: err.host, port: err.port });
           await sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures - 1, 5)));
+          if (stopped) return;
           await cluster.refreshMetadata().catch((e2: unknown) => log?.debug({ err: e2 }, 'metadata read failed'));
         } catch (e2) {
           // Reading the offsets after OFFSET_OUT_OF_RANGE failed: the next round asks again.
@@ -296,12 +323,17 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
   reconcile();
   firstRound!();
   // Leaders with no loop yet (a partition whose leader was unknown, a leader move): looked for every second, on
-  // metadata at most METADATA_MAX_AGE_MS old.
+  // metadata at most METADATA_MAX_AGE_MS old (one refresh at a time; a failed one keeps the metadata it had).
+  let refreshing: Promise<void> | null = null;
   const timer = setInterval(() => {
-    void cluster
+    reconcile();
+    refreshing ??= cluster
       .refreshMetadataIfNecessary()
-      .catch(() => {})
-      .then(reconcile);
+      .catch((err: unknown) => log?.debug({ err }, 'metadata read failed'))
+      .then(() => {
+        refreshing = null;
+        reconcile();
+      });
   }, 1_000);
   timer.unref();
 
@@ -319,11 +351,18 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
         stopped = true;
         clearInterval(timer);
         for (const w of [...wakeups]) w();
-        // Closing the connections ends the fetches in flight (a broker that does not answer would hold one for the
-        // request timeout); the loops then see `stopped` and end.
-        await cluster.disconnect().catch((err: unknown) => log?.debug({ err }, 'stream connections did not close cleanly'));
-        await Promise.all([...loops.values()]);
-        await handling;
+        // A fetch in flight ends within its max wait, and then every loop ends. A broker that does not answer (or
+        // kafkajs retrying a connection) would hold a loop, and kafkajs' disconnect (it waits for the requests in
+        // flight), for the request timeout: after STOP_WAIT_MS stop returns, and the connections are closed in the
+        // background, again once everything has settled (a late step may have opened one).
+        const settled = Promise.all([...loops.values(), refreshing, handling]);
+        const closeAll = () => cluster.disconnect().catch((err: unknown) => log?.debug({ err }, 'stream connections did not close cleanly'));
+        const late = await Promise.race([settled.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), STOP_WAIT_MS).unref())]);
+        if (!late) await closeAll();
+        else {
+          log?.debug('the stream stops with a request in flight; its connections close in the background');
+          void closeAll().then(() => settled.then(closeAll));
+        }
       })();
       return stopping;
     },

@@ -126,6 +126,23 @@ test('leaders moving and fetches refused while a stream reads: every record once
   assert.deepEqual(lines.filter((l) => /no longer in Kafka/.test(l.msg)), [], 'no offsets were passed over');
 });
 
+test('stop() returns within seconds while a broker holds a fetch unanswered', { timeout: 60_000 }, async (t) => {
+  const { dc, send, sent, got, open } = await setUp(t, { events: 1 });
+  await dc.setLeader('events', 0, 1);
+  const stream = await open('events', new Map([[0, 0n]]));
+  await send('events', 0, ['a', 'b']);
+  await waitFor('the records', async () => got.size === sent.size, 15_000, 20);
+  // Broker 1 now answers each request 30 s late (kafkajs' request timeout): the stream's next fetch hangs there.
+  await dc.command('rtt 1 30000');
+  t.after(() => dc.command('rtt 1 0').catch(() => {}));
+  await sleep(300);
+  const stopAt = Date.now();
+  await stream.stop();
+  const took = Date.now() - stopAt;
+  t.diagnostic(`stop() took ${took} ms with a fetch unanswered`);
+  assert.ok(took < 3_000, `stop() took ${took} ms`);
+});
+
 test('a partition whose leader was down when the stream last read metadata is read again within seconds of the broker coming back', { timeout: 60_000 }, async (t) => {
   const { dc, send, sent, got, gotTwice, open } = await setUp(t, { events: 3 });
   for (const p of [0, 1, 2]) await dc.setLeader('events', p, p + 1);
