@@ -18,7 +18,7 @@
 //        [--lat-windows N]
 //        [--lat-impls baseline,lakegate] [--batch 500,1000] [--pub-seconds 8] [--pub-concurrency 1]
 //        [--rss-conns 100] [--rss-per-conn 100] [--rss-modes same,distinct] [--rss-impls lakegate] [--partitions 4]
-//        [--cpu-prof DIR] [--probe] [--node-env-production]
+//        [--cpu-prof DIR] [--probe] [--node-env-production] [--server-node-args="FLAGS"]
 //
 // --lat-windows N measures N windows in a row on each side (same processes, same warm-up), one line each, then each
 // side's p99 per window beside the window's steal: on a shared host one window is one draw of its noise.
@@ -27,8 +27,12 @@
 // ms of the latency window: a stall of a known length at known times (what a busy host's steal does at random), to
 // compare how each side catches up after one.
 //
-// --probe runs lakegate as startGateway in a bench child that prints per-second stamp→socket-write delays and, on
-// demand, post-GC memory (LIVE_BENCH_HEAP_DIR=DIR: a heap snapshot).
+// --probe runs lakegate as startGateway in a bench child that prints per-second stamp→socket-write delays and garbage
+// collections (count, full ones, total and longest pause) and, on demand, post-GC memory (LIVE_BENCH_HEAP_DIR=DIR: a
+// heap snapshot).
+//
+// --server-node-args="FLAGS" starts the server child (lakegate or the plain server) as `node FLAGS ...`, e.g. to try
+// V8's garbage collector settings (--max-semi-space-size=N).
 //
 // Internal roles: --role baseline-server | clients | raw-consumer | lakegate-probe | producer (children, driven over
 // IPC/stdout).
@@ -114,6 +118,7 @@ async function main(): Promise<void> {
       'lat-stall-every': { type: 'string', default: '3000' },
       probe: { type: 'boolean', default: false },
       'node-env-production': { type: 'boolean', default: false },
+      'server-node-args': { type: 'string' },
       config: { type: 'string' },
       // (3)
       batch: { type: 'string', default: '500,1000' },
@@ -176,9 +181,11 @@ async function main(): Promise<void> {
   };
 
   const probe = values.probe!;
+  const serverNodeArgs = (values['server-node-args'] ?? '').split(/\s+/).filter(Boolean);
+  if (serverNodeArgs.length) console.log(`NOTE --server-node-args: the server child runs as node ${serverNodeArgs.join(' ')}`);
   if (values['node-env-production']) console.log('NOTE --node-env-production: the lakegate server runs with NODE_ENV=production (graphql-js skips its development checks; introspection is off)');
   const startServer = async (impl: 'lakegate' | 'baseline', topic: string, profName?: string): Promise<{ url: string; wsUrl: string; proc: WatchedChild }> => {
-    const prof = profName ? profArgs(profName) : [];
+    const prof = [...serverNodeArgs, ...(profName ? profArgs(profName) : [])];
     if (impl === 'lakegate') {
       const cfg = writeConfig(`${topic}-${Date.now()}`, topic);
       const args = probe ? ['--expose-gc', __filename, '--role', 'lakegate-probe', '--config', cfg] : [cli, 'serve', '--config', cfg, '--port', '0'];
@@ -1054,6 +1061,18 @@ async function lakegateProbeRole(configFile: string): Promise<void> {
     if (this.writableLength > maxBuffered) maxBuffered = this.writableLength;
     return r;
   };
+  // Garbage collections of the second: how many, their total and longest pause, and how many were full (mark-compact).
+  let gcs = { n: 0, major: 0, ms: 0, max: 0 };
+  const { PerformanceObserver, constants } = require('node:perf_hooks') as typeof import('node:perf_hooks');
+  const v8 = require('node:v8') as typeof import('node:v8');
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcs.n++;
+      gcs.ms += e.duration;
+      if (e.duration > gcs.max) gcs.max = e.duration;
+      if (((e as { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcs.major++;
+    }
+  }).observe({ entryTypes: ['gc'] });
   const catalog = loadConfig(configFile, { env: {} });
   const gw = await startGateway({ catalog, logger: createLogger('warn'), port: 0, host: '127.0.0.1' });
   let last = wall();
@@ -1064,7 +1083,11 @@ async function lakegateProbeRole(configFile: string): Promise<void> {
     last = now;
     if (lat.length === 0) return;
     const s = summary(lat);
-    process.stdout.write(`probe: ${s.n} events written  stamp→write p50 ${fmt(s.p50)} ms p99 ${fmt(s.p99)} ms  max bufferedAmount ${maxBuffered} B  timer lag ${lag} ms  ${JSON.stringify(gw.live.stats())}\n`);
+    const old = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === 'old_space');
+    const heap = `old space ${fmt((old?.space_used_size ?? 0) / MiB, 1)} MiB, external ${fmt(process.memoryUsage().external / MiB, 1)} MiB`;
+    const gc = `gc ${gcs.n} (${gcs.major} full) ${fmt(gcs.ms, 1)} ms, longest ${fmt(gcs.max, 1)} ms; ${heap}`;
+    process.stdout.write(`probe: ${s.n} events written  stamp→write p50 ${fmt(s.p50)} ms p99 ${fmt(s.p99)} ms  max bufferedAmount ${maxBuffered} B  timer lag ${lag} ms  ${gc}  ${JSON.stringify(gw.live.stats())}\n`);
+    gcs = { n: 0, major: 0, ms: 0, max: 0 };
     lat = [];
     maxBuffered = 0;
   }, 1000);

@@ -61,6 +61,7 @@ export interface SubscriptionSettings {
   readonly keepAliveMs: number;
   readonly queue: { readonly maxEvents: number; readonly maxBytes: number };
   readonly replayBufferEvents: number;
+  readonly replayBufferBytes: number;
   readonly tailLingerMs: number;
 }
 

@@ -124,6 +124,8 @@ const configSchema = z.strictObject({
       queue: z.strictObject({ maxEvents: positiveInt.default(1_000), maxBytes: positiveInt.default(8 * 1024 * 1024) }).prefault({}),
       /** Events of each topic kept in memory so that a replay switches from the lake to live without a private read. */
       replayBufferEvents: positiveInt.default(50_000),
+      /** At most this many bytes of keys and values in that buffer (the oldest events leave first). */
+      replayBufferBytes: positiveInt.default(64 * 1024 * 1024),
       /** A topic's Kafka tail stays open this long after its last subscriber left. */
       tailLingerMs: z.number().int().min(0).default(5_000),
     })

@@ -235,6 +235,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     kafka,
     logger: log,
     bufferEvents: settings.replayBufferEvents,
+    bufferBytes: settings.replayBufferBytes,
     lingerMs: settings.tailLingerMs,
     encodeCursor: (topic, next) => encodeStreamCursor(new Map([...next].map(([p, o]) => [posKey(topic, p), o]))),
     onChange: () => gauges?.tails.set(tails.count()),

@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { Dataset } from '../config';
 import { GatewayError } from '../errors';
 import { openTopicStream, withDeadline, type KafkaClient, type TopicStream } from '../kafka';
-import { createHeldDecoder, heldRecord, type HeldRecord, type LiveEvent } from './event';
+import { createHeldDecoder, heldRecord, type LiveEvent } from './event';
+import { RecordRing } from './ring';
 
 export interface TailListener {
   /** Called synchronously for each event, in tail order; must not throw. */
@@ -37,6 +38,7 @@ export interface TailManagerOptions {
   kafka: KafkaClient;
   logger: Logger;
   bufferEvents: number;
+  bufferBytes: number;
   lingerMs: number;
   encodeCursor: (topic: string, next: ReadonlyMap<number, bigint>) => string;
   onChange?: () => void;
@@ -79,25 +81,11 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
     const floors = new Map<number, bigint>(next);
     const decode = createHeldDecoder(ds);
     const listeners = new Set<TailListener>();
-    // The ring: a circular buffer of the latest records across partitions, in tail order (held as text: event.ts).
-    const cap = Math.max(1, opts.bufferEvents);
-    const ring: Array<HeldRecord | undefined> = new Array(cap);
-    let head = 0; // index of the oldest
-    let size = 0;
+    // The ring: the latest records across partitions, in tail order, held outside the JS heap (ring.ts); a record
+    // that leaves it raises its partition's floor.
+    const ring = new RecordRing(Math.max(1, opts.bufferEvents), Math.max(1, opts.bufferBytes), (p, o) => floors.set(p, o + 1n));
     let cursorMemo: string | null = null;
     let dead = false;
-
-    const push = (ev: HeldRecord) => {
-      if (size === cap) {
-        const old = ring[head]!;
-        floors.set(old.partition, old.offset + 1n);
-        ring[head] = ev;
-        head = (head + 1) % cap;
-      } else {
-        ring[(head + size) % cap] = ev;
-        size++;
-      }
-    };
 
     const fail = (err: GatewayError) => {
       if (dead) return;
@@ -127,10 +115,9 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
         return floors.get(p) ?? 0n;
       },
       replayFrom(from, each) {
-        for (let i = 0; i < size; i++) {
-          const h = ring[(head + i) % cap]!;
-          const f = from.get(h.partition);
-          if (f !== undefined && h.offset >= f) each(decode(ds.topic, h));
+        for (let i = 0; i < ring.length; i++) {
+          const f = from.get(ring.partitionAt(i));
+          if (f !== undefined && ring.offsetAt(i) >= f) each(decode(ds.topic, ring.recordAt(i)));
         }
       },
       addListener(l) {
@@ -161,7 +148,7 @@ export function createTailManager(opts: TailManagerOptions): TailManager {
             const ev = decode(ds.topic, h);
             next.set(partition, ev.offset + 1n);
             cursorMemo = null;
-            push(h);
+            ring.push(partition, h.offset, h.timestampMs, msg.key, msg.value);
             tail.seq++;
             for (const l of listeners) l.onEvent(ev);
           }
