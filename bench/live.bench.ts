@@ -1102,8 +1102,24 @@ async function lakegateProbeRole(configFile: string): Promise<void> {
     const dir = process.env.LIVE_BENCH_HEAP_DIR;
     if (dir) process.stdout.write(`probe heap snapshot: ${require('node:v8').writeHeapSnapshot(path.join(dir, `gateway-${process.pid}.heapsnapshot`))}\n`);
   });
+  // LIVE_BENCH_PROMOTED=FILE: sample allocations that outlive a young-generation collection (V8's sampling heap
+  // profiler, keeping what a full GC collects and dropping what a scavenge does), written to FILE on SIGTERM.
+  const promotedFile = process.env.LIVE_BENCH_PROMOTED;
+  const inspector = promotedFile ? new (require('node:inspector') as typeof import('node:inspector')).Session() : null;
+  if (inspector) {
+    inspector.connect();
+    inspector.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false } as object);
+  }
+  const writePromoted = () =>
+    new Promise<void>((resolve) => {
+      if (!inspector) return resolve();
+      inspector.post('HeapProfiler.stopSampling', (err, res) => {
+        if (!err) writeFileSync(promotedFile!, JSON.stringify((res as { profile: unknown }).profile));
+        resolve();
+      });
+    });
   process.stdout.write(`\nlakegate is up: GraphiQL at ${gw.url}\n`);
-  process.on('SIGTERM', () => void gw.stop().finally(() => process.exit(0)));
+  process.on('SIGTERM', () => void writePromoted().then(() => gw.stop()).finally(() => process.exit(0)));
 }
 
 main().catch((e) => {

@@ -82,9 +82,9 @@ function renderScalar(f: FieldDef): Render {
 export type EventDecoder = (topic: string, partition: number, msg: KafkaMessage) => LiveEvent;
 
 /**
- * What a tail keeps of a record for replays (its ring): the value as text, not the decoded event. A kept event
- * outlives V8's young generation, and a decoded one is some twenty objects (row, values, lists) to promote and
- * collect: at 10k events/s that was ~15% of the gateway's CPU. A replay decodes again what it takes from the ring.
+ * A record as the tail decodes it, and as its ring (ring.ts, which keeps the bytes outside the JS heap) gives one
+ * back for a replay: the value as text, decoded again on each use. A decoded event is some twenty objects (row,
+ * values, lists); kept for replays they were promoted and collected at ~15% of the gateway's CPU at 10k events/s.
  */
 export interface HeldRecord {
   readonly partition: number;
