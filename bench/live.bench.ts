@@ -1062,7 +1062,8 @@ async function lakegateProbeRole(configFile: string): Promise<void> {
     return r;
   };
   // Garbage collections of the second: how many, their total and longest pause, and how many were full (mark-compact).
-  let gcs = { n: 0, major: 0, ms: 0, max: 0 };
+  const noGcs = () => ({ n: 0, major: 0, ms: 0, max: 0 });
+  let gcs = noGcs();
   const { PerformanceObserver, constants } = require('node:perf_hooks') as typeof import('node:perf_hooks');
   const v8 = require('node:v8') as typeof import('node:v8');
   new PerformanceObserver((list) => {
@@ -1087,7 +1088,7 @@ async function lakegateProbeRole(configFile: string): Promise<void> {
     const heap = `old space ${fmt((old?.space_used_size ?? 0) / MiB, 1)} MiB, external ${fmt(process.memoryUsage().external / MiB, 1)} MiB`;
     const gc = `gc ${gcs.n} (${gcs.major} full) ${fmt(gcs.ms, 1)} ms, longest ${fmt(gcs.max, 1)} ms; ${heap}`;
     process.stdout.write(`probe: ${s.n} events written  stamp→write p50 ${fmt(s.p50)} ms p99 ${fmt(s.p99)} ms  max bufferedAmount ${maxBuffered} B  timer lag ${lag} ms  ${gc}  ${JSON.stringify(gw.live.stats())}\n`);
-    gcs = { n: 0, major: 0, ms: 0, max: 0 };
+    gcs = noGcs();
     lat = [];
     maxBuffered = 0;
   }, 1000);

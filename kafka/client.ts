@@ -50,7 +50,7 @@ export interface ConsumerOptions {
  * metadata was read (a restarting broker is missing from it) would not be fetched for minutes after the broker is back,
  * with no error anywhere. Java consumers re-read metadata when a partition has no live leader; a short age does the same.
  */
-const CONSUMER_METADATA_MAX_AGE_MS = 3_000;
+export const CONSUMER_METADATA_MAX_AGE_MS = 3_000;
 
 export interface OutgoingMessage {
   key: string | Buffer | null;

@@ -23,7 +23,7 @@
 
 import type { KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { KafkaClient } from './client';
+import { CONSUMER_METADATA_MAX_AGE_MS, type KafkaClient } from './client';
 
 export interface StreamOptions {
   topic: string;
@@ -51,8 +51,6 @@ export interface TopicStream {
 const MAX_WAIT_MS = 50;
 const MAX_BYTES_PER_PARTITION = 1024 * 1024;
 const MAX_BYTES = 10 * 1024 * 1024;
-/** How old the metadata may get before a loop reads it again (a leader that came back is found within this). */
-const METADATA_MAX_AGE_MS = 3_000;
 const READ_COMMITTED = 1;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2_000;
@@ -99,7 +97,7 @@ function createCluster(client: KafkaClient): Cluster {
   const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
   const create = key === undefined ? undefined : kafka[key];
   if (typeof create !== 'function') throw new Error('kafkajs has no private:Kafka:createCluster (lakegate needs kafkajs 2.2.x)');
-  return (create as (o: object) => Cluster)({ metadataMaxAge: METADATA_MAX_AGE_MS, allowAutoTopicCreation: false, isolationLevel: READ_COMMITTED });
+  return (create as (o: object) => Cluster)({ metadataMaxAge: CONSUMER_METADATA_MAX_AGE_MS, allowAutoTopicCreation: false, isolationLevel: READ_COMMITTED });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -165,10 +163,15 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
     return byPartition;
   };
 
-  // One batch at a time, whichever loop fetched it.
+  // Whatever moves a position runs in turn (one batch at a time, whichever loop fetched it).
   let handling: Promise<void> = Promise.resolve();
-  const handle = (fetchedAt: Map<number, bigint>, parts: FetchedPartition[]) => {
-    const run = handling.then(async () => {
+  const inTurn = (fn: () => void | Promise<void>): Promise<void> => {
+    const run = handling.then(fn);
+    handling = run.catch(() => {});
+    return run;
+  };
+  const handle = (fetchedAt: Map<number, bigint>, parts: FetchedPartition[]) =>
+    inTurn(async () => {
       for (const data of parts) {
         const st = states.get(data.partition);
         const at = fetchedAt.get(data.partition);
@@ -176,9 +179,8 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
         await apply(data.partition, st, at, data);
       }
     });
-    handling = run.catch(() => {});
-    return run;
-  };
+  const passedOver = (partition: number, from: bigint, to: bigint) =>
+    log?.warn({ partition, from: String(from), to: String(to) }, 'offsets no longer in Kafka; the stream continues after them');
 
   async function apply(partition: number, st: PartState, at: bigint, data: FetchedPartition): Promise<void> {
     const raw = data.messages;
@@ -192,12 +194,12 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
       const ctx = raw[raw.length - 1]!.batchContext;
       const end = ctx?.firstOffset !== undefined && typeof ctx.lastOffsetDelta === 'number' ? BigInt(ctx.firstOffset) + BigInt(ctx.lastOffsetDelta) + 1n : at + 1n;
       st.next = end > at ? end : at + 1n;
-      log?.warn({ partition, from: String(at), to: String(st.next - 1n) }, 'offsets no longer in Kafka; the stream continues after them');
+      passedOver(partition, at, st.next - 1n);
       return;
     }
     const within = from === 0 ? raw : raw.slice(from);
     const first = BigInt(within[0]!.offset);
-    if (first > at) log?.warn({ partition, from: String(at), to: String(first - 1n) }, 'offsets no longer in Kafka; the stream continues after them');
+    if (first > at) passedOver(partition, at, first - 1n);
     st.next = BigInt(within[within.length - 1]!.offset) + 1n;
     let messages = data.abortedTransactions && data.abortedTransactions.length > 0 ? filterAborted({ messages: within, abortedTransactions: data.abortedTransactions }) : within;
     if (messages.some((m) => m.isControlRecord)) messages = messages.filter((m) => !m.isControlRecord);
@@ -217,19 +219,16 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
   async function outOfRange(partition: number, at: bigint): Promise<boolean> {
     const offs = (await client.topicOffsets(topic)).find((o) => o.partition === partition);
     let moved = false;
-    const run = handling.then(() => {
+    await inTurn(() => {
       const st = states.get(partition);
-      if (!offs || !st || st.next !== at || stopped) return;
-      moved = reposition(partition, st, offs);
+      if (offs && st && st.next === at && !stopped) moved = reposition(partition, st, offs);
     });
-    handling = run.catch(() => {});
-    await run;
     return moved;
   }
 
   function reposition(partition: number, st: PartState, offs: { low: bigint; high: bigint }): boolean {
     if (st.next < offs.low) {
-      log?.warn({ partition, from: String(st.next), to: String(offs.low - 1n) }, 'offsets no longer in Kafka; the stream continues after them');
+      passedOver(partition, st.next, offs.low - 1n);
       st.next = offs.low;
     } else if (st.next > offs.high) {
       // The log is shorter than what was read (an unclean leader election, or the topic was made again): read what
@@ -243,8 +242,6 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
   // ---- fetch loops: one per leader broker --------------------------------------------------------------------------
 
   const loops = new Map<number, Promise<void>>();
-  let firstRound: (() => void) | null = null;
-  const ready = new Promise<void>((r) => (firstRound = r));
 
   async function loop(nodeId: number): Promise<void> {
     let failures = 0;
@@ -321,9 +318,8 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
     }
   }
   reconcile();
-  firstRound!();
   // Leaders with no loop yet (a partition whose leader was unknown, a leader move): looked for every second, on
-  // metadata at most METADATA_MAX_AGE_MS old (one refresh at a time; a failed one keeps the metadata it had).
+  // metadata at most CONSUMER_METADATA_MAX_AGE_MS old (one refresh at a time; a failed one keeps the metadata it had).
   let refreshing: Promise<void> | null = null;
   const timer = setInterval(() => {
     reconcile();
@@ -345,7 +341,8 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
       for (const [p, st] of states) positions.set(p, st.next);
       return positions;
     },
-    ready,
+    // The loops run from here on (reconcile above): nothing is left to wait for.
+    ready: Promise.resolve(),
     stop() {
       stopping ??= (async () => {
         stopped = true;

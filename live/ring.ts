@@ -16,6 +16,10 @@ import type { HeldRecord } from './event';
 
 const MIN_ARENA = 256 * 1024;
 
+/** Arena bytes of a record: its key and value (-1: absent), at least one byte, so that a record's position alone
+ *  tells where the free space is. */
+const spanOf = (keyLen: number, valLen: number) => Math.max(1, Math.max(keyLen, 0) + Math.max(valLen, 0));
+
 export class RecordRing {
   private arena: Buffer;
   private readonly part: Int32Array;
@@ -58,8 +62,7 @@ export class RecordRing {
   push(partition: number, offset: bigint, timestampMs: number, key: Buffer | null | undefined, value: Buffer | null | undefined): void {
     const kl = key === null || key === undefined ? -1 : key.length;
     const vl = value === null || value === undefined ? -1 : value.length;
-    // Every record takes at least one byte, so that a record's position alone tells where the free space is.
-    const len = Math.max(1, Math.max(kl, 0) + Math.max(vl, 0));
+    const len = spanOf(kl, vl);
     if (len > this.maxBytes) {
       while (this.count > 0) this.evict();
       this.onEvict(partition, offset);
@@ -113,8 +116,8 @@ export class RecordRing {
     this.onEvict(this.part[slot]!, this.offs[slot]!);
   }
 
-  private spanOf(slot: number): number {
-    return Math.max(1, Math.max(this.keyLen[slot]!, 0) + Math.max(this.valLen[slot]!, 0));
+  private spanAt(slot: number): number {
+    return spanOf(this.keyLen[slot]!, this.valLen[slot]!);
   }
 
   /** Where `len` bytes go: after the newest record, or at the arena's start; grows the arena or evicts to make room. */
@@ -141,14 +144,14 @@ export class RecordRing {
   /** A bigger arena (doubled, at least room for `len` more bytes): the records are copied to it in ring order. */
   private grow(len: number): void {
     let used = 0;
-    for (let i = 0; i < this.count; i++) used += this.spanOf((this.head + i) % this.maxEvents);
+    for (let i = 0; i < this.count; i++) used += this.spanAt((this.head + i) % this.maxEvents);
     let size = this.arena.length * 2;
     while (size < used + len) size *= 2;
     const next = Buffer.allocUnsafe(Math.min(this.maxBytes, size));
     let at = 0;
     for (let i = 0; i < this.count; i++) {
       const slot = (this.head + i) % this.maxEvents;
-      const n = this.spanOf(slot);
+      const n = this.spanAt(slot);
       this.arena.copy(next, at, this.start[slot]!, this.start[slot]! + n);
       this.start[slot] = at;
       at += n;
