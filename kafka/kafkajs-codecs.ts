@@ -125,8 +125,11 @@ export function createRecordBatchDecoder(stock: BatchDecoder, stockRecord: Recor
     const inTransaction = (attributes & TRANSACTIONAL_FLAG_MASK) > 0;
     const isControlBatch = (attributes & CONTROL_FLAG_MASK) > 0;
     const timestampType = (attributes & TIMESTAMP_TYPE_FLAG_MASK) > 0 ? TimestampTypes.LOG_APPEND_TIME : TimestampTypes.CREATE_TIME;
-    const recordContext = { firstOffset, firstTimestamp, partitionLeaderEpoch, inTransaction, isControlBatch, lastOffsetDelta, producerId, producerEpoch, firstSequence, maxTimestamp, timestampType };
-    const ctx = { ...recordContext, magicByte };
+    // kafkajs builds these two with `{ ...recordContext, magicByte }` and `{ ...recordContext, records }`. On Node 20
+    // (V8 11.3) an object spread followed by a property makes a new hidden class (a map and a descriptor array, in
+    // the old generation) on every run: two per batch, the largest part of what a live tail made V8 collect in full
+    // GCs. Written out, every batch shares two hidden classes (tests/kafka/kafkajs-codecs.test.ts checks it).
+    const ctx = { firstOffset, firstTimestamp, partitionLeaderEpoch, inTransaction, isControlBatch, lastOffsetDelta, producerId, producerEpoch, firstSequence, maxTimestamp, timestampType, magicByte };
 
     // The records (kafkajs: decoder.readArray(decodeRecord)).
     const count = decoder.readInt32();
@@ -158,7 +161,7 @@ export function createRecordBatchDecoder(stock: BatchDecoder, stockRecord: Recor
         cur.o = end;
       }
     }
-    return { ...recordContext, records };
+    return { firstOffset, firstTimestamp, partitionLeaderEpoch, inTransaction, isControlBatch, lastOffsetDelta, producerId, producerEpoch, firstSequence, maxTimestamp, timestampType, records };
   };
 }
 

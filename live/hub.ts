@@ -437,7 +437,9 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   function produce(spec: Spec, schema: GraphQLSchema, row: Record<string, unknown>, meta: () => EventMeta): string | Promise<string> {
     const p = projectionOf(spec, schema);
     const s = p === null ? null : p(row, p.needsMeta ? (meta() as unknown as Record<string, unknown>) : null);
-    return s ?? run(spec, schema, { ...row, _meta: meta() });
+    // Object.assign, not `{ ...row, _meta }`: on Node 20 a spread followed by a property makes a new hidden class
+    // per call (kafka/kafkajs-codecs.ts). Row keys are dataset fields, which never start with "_" (config/load.ts).
+    return s ?? run(spec, schema, Object.assign({}, row, { _meta: meta() }));
   }
 
   // ---- shared groups -------------------------------------------------------------------------------------------
@@ -703,7 +705,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         const o = BigInt(meta.offset);
         if (o < (had.get(k) ?? 0n)) continue; // already had (a retried read)
         had.set(k, o + 1n);
-        const m2 = { ...meta, cursor: spec.needsCursor ? cursorNow() : '' };
+        const m2: EventMeta = { topic: meta.topic, partition: meta.partition, offset: meta.offset, timestamp: meta.timestamp, key: meta.key, cursor: spec.needsCursor ? cursorNow() : '' };
         seq.push(() => produce(spec, schema, r, () => m2), null);
       }
       await drained(m.conn);

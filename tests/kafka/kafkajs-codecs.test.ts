@@ -136,6 +136,42 @@ test('record batch decoder: on truncated and corrupted bytes, the same records o
   assert.ok(differentOutcomes > 0);
 });
 
+test('record batch decoder: every batch it decodes shares one hidden class, and so do their record contexts', async () => {
+  // A hidden class (V8 map) per batch is allocated in the old generation: at a live tail's rate that made full GCs
+  // every few seconds (kafka/kafkajs-codecs.ts). V8 tells whether two objects share one (%HaveSameMap) only to a
+  // process started with --allow-natives-syntax: a child decodes 50 batches of one shape with each decoder.
+  const script = `
+    const kjs = (p) => require(require.resolve('kafkajs/src/' + p, { paths: [${JSON.stringify(repoRoot)}] }));
+    const { createRecordBatchDecoder } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'kafka', 'kafkajs-codecs.js'))});
+    const Decoder = kjs('protocol/decoder');
+    const Long = kjs('utils/long');
+    const { RecordBatch } = kjs('protocol/recordBatch/v0');
+    const Record = kjs('protocol/recordBatch/record/v0');
+    const stock = kjs('protocol/recordBatch/v0/decoder');
+    const fast = createRecordBatchDecoder(stock, kjs('protocol/recordBatch/record/v0/decoder'));
+    (async () => {
+      const out = {};
+      for (const [name, dec] of [['fast', fast], ['stock', stock]]) {
+        const seen = [];
+        for (let i = 0; i < 50; i++) {
+          const records = [0, 1, 2].map((d) => Record({ offsetDelta: d, timestampDelta: d, key: 'k' + i, value: '{"n":' + i + '}' }));
+          const rb = await RecordBatch({ firstOffset: Long.fromValue(String(1000 * i)), firstTimestamp: 1763740000000 + i, lastOffsetDelta: 2, records });
+          seen.push(await dec(new Decoder(rb.buffer)));
+        }
+        out[name] = {
+          batches: seen.filter((b) => %HaveSameMap(b, seen[0])).length,
+          contexts: seen.filter((b) => %HaveSameMap(b.records[0].batchContext, seen[0].records[0].batchContext)).length,
+          records: seen.reduce((n, b) => n + b.records.length, 0),
+        };
+      }
+      process.stdout.write(JSON.stringify(out));
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--allow-natives-syntax', '-e', script]);
+  const got = JSON.parse(stdout) as Record<'fast' | 'stock', { batches: number; contexts: number; records: number }>;
+  assert.equal(got.fast.records, 150);
+  assert.deepStrictEqual({ batches: got.fast.batches, contexts: got.fast.contexts }, { batches: 50, contexts: 50 }, `kafkajs' own decoder on this Node: ${JSON.stringify(got.stock)}`);
+});
+
 /** Runs f with Date.now() fixed at `now` (kafkajs' encoder stamps batches without a timestamp with it). */
 async function atFixedNow<T>(now: number, f: () => Promise<T>): Promise<T> {
   const real = Date.now;
