@@ -1018,7 +1018,8 @@ async function baselineServerRole(brokers: string[], topic: string): Promise<voi
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
         const row = JSON.parse(m.value!.toString('utf8')) as Root;
-        const ev: Root = { ...row, _meta: { topic, partition: batch.partition, offset: m.offset, timestamp: new Date(Number(m.timestamp)).toISOString(), key: m.key?.toString('utf8') ?? null } };
+        // Object.assign, not `{ ...row, _meta }`, which on Node 20 makes a hidden class per event (kafka/kafkajs-codecs.ts).
+        const ev: Root = Object.assign(row, { _meta: { topic, partition: batch.partition, offset: m.offset, timestamp: new Date(Number(m.timestamp)).toISOString(), key: m.key?.toString('utf8') ?? null } });
         for (const q of queues) q.push(ev);
       }
     },

@@ -42,8 +42,10 @@ export function createDatasetResolver(ds: Dataset, types: DatasetTypes, typesOf:
   const proto = R.prototype;
 
   // <dataset>(where, orderBy, limit, offset): [T!]!
+  // (Object.assign rather than `{ ...selection, where, … }`: on Node 20 a spread followed by properties makes a new
+  // hidden class per call, in the old generation; kafka/kafkajs-codecs.ts.)
   const list = define(R, 'list', (async (where: object | null, orderBy: OrderByInput | null, limit: number | null, offset: number | null, ctx: GatewayContext, info: GraphQLResolveInfo) => {
-    return ctx.lake.list(ds, { ...selectionFor(ds, childFields(info)), where: where as Record<string, unknown>, orderBy, limit, offset });
+    return ctx.lake.list(ds, Object.assign({}, selectionFor(ds, childFields(info)), { where: where as Record<string, unknown>, orderBy, limit, offset }));
   }) as Method);
   Arg('where', () => types.Where, { nullable: true })(proto, 'list', 0);
   Arg('orderBy', () => [types.OrderBy], { nullable: true })(proto, 'list', 1);
@@ -58,7 +60,7 @@ export function createDatasetResolver(ds: Dataset, types: DatasetTypes, typesOf:
     const top = childFields(info);
     const edges = fieldsOf(top.get('edges'), info);
     const node = fieldsOf(edges.get('node'), info);
-    const page = await ctx.lake.page(ds, { ...selectionFor(ds, node), where: where as Record<string, unknown>, orderBy, first, after });
+    const page = await ctx.lake.page(ds, Object.assign({}, selectionFor(ds, node), { where: where as Record<string, unknown>, orderBy, first, after }));
     return { edges: page.edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
   }) as Method);
   Arg('where', () => types.Where, { nullable: true })(proto, 'connection', 0);
