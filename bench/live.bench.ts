@@ -1102,7 +1102,7 @@ async function lakegateProbeRole(configFile: string): Promise<void> {
     const mib = (n: number) => fmt(n / MiB, 1);
     process.stdout.write(`probe memory: rss ${mib(before.rss)} → after full GC rss ${mib(m.rss)} MiB, heapUsed ${mib(before.heapUsed)} → ${mib(m.heapUsed)} MiB, heapTotal ${mib(m.heapTotal)}, external ${mib(m.external)}, arrayBuffers ${mib(m.arrayBuffers)} MiB  ${JSON.stringify(gw.live.stats())}\n`);
     const dir = process.env.LIVE_BENCH_HEAP_DIR;
-    if (dir) process.stdout.write(`probe heap snapshot: ${require('node:v8').writeHeapSnapshot(path.join(dir, `gateway-${process.pid}.heapsnapshot`))}\n`);
+    if (dir) process.stdout.write(`probe heap snapshot: ${v8.writeHeapSnapshot(path.join(dir, `gateway-${process.pid}.heapsnapshot`))}\n`);
   });
   // LIVE_BENCH_PROMOTED=FILE: sample allocations that outlive a young-generation collection (V8's sampling heap
   // profiler, keeping what a full GC collects and dropping what a scavenge does), written to FILE on SIGTERM.

@@ -42,8 +42,6 @@ export interface StreamOptions {
 export interface TopicStream {
   /** Next offset to read per partition, as delivered so far. */
   readonly positions: ReadonlyMap<number, bigint>;
-  /** Resolves once the topic's partitions and leaders are known and a fetch loop runs for each leader. */
-  readonly ready: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -341,8 +339,6 @@ export async function openTopicStream(client: KafkaClient, opts: StreamOptions):
       for (const [p, st] of states) positions.set(p, st.next);
       return positions;
     },
-    // The loops run from here on (reconcile above): nothing is left to wait for.
-    ready: Promise.resolve(),
     stop() {
       stopping ??= (async () => {
         stopped = true;

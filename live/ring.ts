@@ -54,7 +54,7 @@ export class RecordRing {
     return this.count;
   }
 
-  /** Arena bytes held (for tests and metrics). */
+  /** Arena bytes held (for tests). */
   get arenaBytes(): number {
     return this.arena.length;
   }

@@ -59,7 +59,6 @@ async function setUp(t: TestContext, topics: Record<string, number>) {
       },
     });
     defer(() => stream.stop());
-    await stream.ready;
     return stream;
   };
   return { dc, admin, send, sent, got, gotTwice, order, open, lines };
